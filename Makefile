@@ -1,0 +1,35 @@
+# Course workflows. On Windows (no make): see README.md for the plain pip/pytest commands.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: lab test lint bench install clean
+
+# Create the virtual environment once.
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# (Re)install the course and its dev extras whenever pyproject.toml changes.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check course tests bench
+
+bench: $(STAMP)
+	$(BIN)/python bench/conv.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
