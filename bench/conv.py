@@ -20,8 +20,11 @@ import torch.nn.functional as F  # noqa: E402
 
 from course.conv import conv2d, conv2d_naive  # noqa: E402
 
-CASES = [((8, 3, 128, 128), (16, 3, 3, 3)), ((1, 1, 512, 512), (16, 1, 3, 3)),
-         ((4, 32, 64, 64), (32, 32, 3, 3))]
+CASES = [
+    ((8, 3, 128, 128), (16, 3, 3, 3)),
+    ((1, 1, 512, 512), (16, 1, 3, 3)),
+    ((4, 32, 64, 64), (32, 32, 3, 3)),
+]
 TARGET = 3.0
 
 
@@ -63,14 +66,18 @@ def main(repeats: int = 30) -> bool:
         )
         ratio = t_course / t_torch
         ok &= ratio <= TARGET
-        print(f"{str(x_shape):>18} {str(w_shape):>16} {t_course * 1e3:10.2f} "
-              f"{t_torch * 1e3:9.2f} {ratio:6.2f}")
+        print(
+            f"{str(x_shape):>18} {str(w_shape):>16} {t_course * 1e3:10.2f} "
+            f"{t_torch * 1e3:9.2f} {ratio:6.2f}"
+        )
     x = rng.normal(size=(1, 3, 32, 32)).astype(np.float32)
     w = rng.normal(size=(8, 3, 3, 3)).astype(np.float32)
     (t_naive,) = median_times([lambda: conv2d_naive(x, w, padding=1)], 3)
     (t_vec,) = median_times([lambda: conv2d(x, w, padding=1)], 30)
-    print(f"\nnaive loops on (1, 3, 32, 32)*(8, 3, 3, 3): {t_naive * 1e3:.0f} ms, vectorised "
-          f"{t_vec * 1e3:.3f} ms: {t_naive / t_vec:.0f}x faster")
+    print(
+        f"\nnaive loops on (1, 3, 32, 32)*(8, 3, 3, 3): {t_naive * 1e3:.0f} ms, vectorised "
+        f"{t_vec * 1e3:.3f} ms: {t_naive / t_vec:.0f}x faster"
+    )
     print(f"\n{'PASS' if ok else 'FAIL'}: every ratio <= {TARGET}")
     return ok
 

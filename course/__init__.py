@@ -8,6 +8,7 @@ The two helpers here are used at the top of every notebook:
 
 >>> import course
 >>> course.seed_everything(0)
+0
 >>> device = course.get_device()  # cuda if available, else mps, else cpu
 """
 
@@ -87,7 +88,7 @@ def seed_everything(seed: int = 0, deterministic: bool = True) -> int:
     import torch
 
     random.seed(seed)
-    np.random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 - the legacy global generator, used by older code
     torch.manual_seed(seed)  # also seeds every CUDA device
     os.environ["PYTHONHASHSEED"] = str(seed)  # inherited by worker processes
     if deterministic:

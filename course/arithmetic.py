@@ -344,7 +344,7 @@ def receptive_field(layers: Sequence[Sequence]) -> Size:
     >>> receptive_field([(3, 1), (3, 1)]), receptive_field([(3, 1)] * 3)
     (5, 7)
     >>> receptive_field([(3, 1), (2, 2), (3, 1)])  # conv, 2x2 max pool, conv
-    10
+    8
     """
     if isinstance(layers, (str, bytes)) or not isinstance(layers, Sequence) or not layers:
         raise ValueError("layers must be a non-empty list of (kernel_size, stride[, dilation])")
@@ -433,4 +433,3 @@ def linear_params(in_features: int, out_features: int, bias: bool = True) -> int
     n_in = _as_int(in_features, "in_features", 1)
     n_out = _as_int(out_features, "out_features", 1)
     return n_out * n_in + (n_out if bias else 0)
-

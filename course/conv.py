@@ -177,8 +177,16 @@ def _prepare_conv(x, weight, bias, stride, padding, dilation, groups):
         p_h, p_w = _pair(padding, "padding", 0)
         pads = (p_h, p_h, p_w, p_w)
         out_hw = conv_output_size((H, W), kernel, stride, (p_h, p_w), dilation)
-    return x.astype(dtype, copy=False), weight.astype(dtype, copy=False), bias, stride, \
-        dilation, pads, out_hw, dtype
+    return (
+        x.astype(dtype, copy=False),
+        weight.astype(dtype, copy=False),
+        bias,
+        stride,
+        dilation,
+        pads,
+        out_hw,
+        dtype,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -241,9 +249,10 @@ def conv2d_naive(x, weight, bias=None, stride=1, padding=0, dilation=1) -> np.nd
                     for c in range(C_in):  # sum over input channels ...
                         for m in range(K_h):  # ... and over the kernel's rows ...
                             for k in range(K_w):  # ... and columns
-                                total += weight[o, c, m, k] * x_pad[
-                                    n, c, i * S_h + m * D_h, j * S_w + k * D_w
-                                ]
+                                total += (
+                                    weight[o, c, m, k]
+                                    * x_pad[n, c, i * S_h + m * D_h, j * S_w + k * D_w]
+                                )
                     y[n, o, i, j] = total
     return y
 
@@ -316,7 +325,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> n
 def conv_transpose2d(
     x, weight, bias=None, stride=1, padding=0, output_padding=0, dilation=1
 ) -> np.ndarray:
-    """Transposed 2D convolution (a learnable upsampling), as :func:`torch.nn.functional.conv_transpose2d`.
+    """Transposed 2D convolution (learnable upsampling), as ``F.conv_transpose2d`` in PyTorch.
 
     Every input pixel *scatters* a copy of the kernel, scaled by its value, into the output:
     input pixel ``(i, j)`` adds ``x[n, c, i, j] * w[c, o, m, k]`` to output position

@@ -47,7 +47,9 @@ def _pool_windows(x, kernel_size, stride, padding, dilation, ceil_mode, fill):
     # mode a window may hang over the padded input: the overhang is filled with `fill` too).
     extra = [
         max((n_out - 1) * s + d * (k - 1) + 1 - size - p, 0)
-        for n_out, s, d, k, size, p in zip(out_hw, stride, dilation, kernel, x.shape[2:], padding)
+        for n_out, s, d, k, size, p in zip(
+            out_hw, stride, dilation, kernel, x.shape[2:], padding, strict=True
+        )
     ]
     x_pad = pad2d(x, (padding[0], extra[0], padding[1], extra[1]), value=fill)
     return _window_view(x_pad, kernel, stride, dilation, out_hw), kernel, stride, padding
@@ -142,9 +144,9 @@ def avg_pool2d(
     Examples
     --------
     >>> x = np.ones((1, 1, 3, 3))
-    >>> avg_pool2d(x, 3, stride=1, padding=1)[0, 0, 0, 0]  # 4 ones among 9 pixels
+    >>> float(avg_pool2d(x, 3, stride=1, padding=1)[0, 0, 0, 0])  # 4 ones among 9 pixels
     0.4444444444444444
-    >>> avg_pool2d(x, 3, stride=1, padding=1, count_include_pad=False)[0, 0, 0, 0]
+    >>> float(avg_pool2d(x, 3, stride=1, padding=1, count_include_pad=False)[0, 0, 0, 0])
     1.0
     """
     windows, kernel, stride, padding = _pool_windows(
@@ -169,7 +171,9 @@ def _adaptive_pool(x, output_size, reduce) -> np.ndarray:
     if isinstance(output_size, (tuple, list)):
         if len(output_size) != 2:
             raise ValueError(f"output_size must be an int or an (h, w) pair, got {output_size!r}")
-        sizes = [size if out is None else out for out, size in zip(output_size, (H, W))]
+        sizes = [
+            size if out is None else out for out, size in zip(output_size, (H, W), strict=True)
+        ]
     else:
         sizes = [output_size, output_size]
     H_out, W_out = _pair(tuple(sizes), "output_size", 1)
