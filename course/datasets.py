@@ -1,0 +1,302 @@
+"""Data for the course, all available offline.
+
+* **Real sample files** shipped inside installed packages: pydicom's ``CT_small.dcm`` and
+  ``MR_small.dcm``, nibabel's ``anatomical.nii`` and ``example4d.nii.gz``
+  (:func:`sample_path`), and scikit-image's retina, immunohistochemistry, microaneurysms and
+  Shepp-Logan images (:func:`load_sample_image`).
+* **Synthetic, physics-based CT** (:class:`SyntheticLesionCT`): random phantoms with lesions are
+  projected (Radon transform), given Poisson noise at a chosen dose, and reconstructed with the
+  course's filtered back-projection. The lesion masks are exact, because we drew the lesions.
+* **MedMNIST** ``.npz`` files, when a user has them (:func:`load_medmnist_npz`).
+* Splits: :func:`train_val_test_split` and :func:`kfold_indices`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+__all__ = [
+    "SAMPLE_FILES",
+    "SKIMAGE_IMAGES",
+    "sample_path",
+    "load_sample_image",
+    "SyntheticLesionCT",
+    "ArrayDataset",
+    "load_medmnist_npz",
+    "train_val_test_split",
+    "kfold_indices",
+]
+
+#: Real files shipped by installed packages: name -> (package, description).
+SAMPLE_FILES = {
+    "CT_small": ("pydicom", "CT slice, 128x128, 16 bit, with RescaleSlope/Intercept (DICOM)"),
+    "MR_small": ("pydicom", "MR slice, 64x64, 16 bit (DICOM)"),
+    "anatomical": ("nibabel", "T1-weighted brain volume, 33x41x25 voxels (NIfTI-1)"),
+    "example4d": ("nibabel", "functional MRI time series, 128x96x24x2 (NIfTI-1, gzipped)"),
+}
+
+#: scikit-image images that ship with the package (no download).
+SKIMAGE_IMAGES = ("retina", "immunohistochemistry", "microaneurysms", "shepp_logan_phantom")
+
+
+def sample_path(name: str) -> Path:
+    """Path of a real sample file shipped by pydicom or nibabel.
+
+    Parameters
+    ----------
+    name : {"CT_small", "MR_small", "anatomical", "example4d"}
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    ValueError
+        For an unknown name (the message lists the known ones).
+    FileNotFoundError
+        If the package that ships the file is installed without its data (the message says which
+        package to reinstall).
+
+    Examples
+    --------
+    >>> sample_path("CT_small").name
+    'CT_small.dcm'
+    """
+    if name not in SAMPLE_FILES:
+        raise ValueError(f"unknown sample {name!r}; choose one of {sorted(SAMPLE_FILES)}")
+    package = SAMPLE_FILES[name][0]
+    if package == "pydicom":
+        import pydicom
+
+        path = Path(pydicom.__file__).parent / "data" / "test_files" / f"{name}.dcm"
+    else:
+        import nibabel
+
+        filename = "anatomical.nii" if name == "anatomical" else "example4d.nii.gz"
+        path = Path(nibabel.__file__).parent / "tests" / "data" / filename
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"sample {name!r} should be shipped by {package} at {path}, but it is missing: "
+            f"reinstall it with `pip install --force-reinstall {package}`"
+        )
+    return path
+
+
+def load_sample_image(name: str) -> np.ndarray:
+    """Load one of scikit-image's bundled images (no download).
+
+    Parameters
+    ----------
+    name : {"retina", "immunohistochemistry", "microaneurysms", "shepp_logan_phantom"}
+        Fundus photograph (RGB), IHC-stained tissue (RGB), retinal microaneurysms (grey),
+        the Shepp-Logan CT phantom (grey, float in [0, 1]).
+
+    Returns
+    -------
+    ndarray
+        ``(H, W)`` or ``(H, W, 3)``, as scikit-image returns it.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name.
+    FileNotFoundError
+        If scikit-image cannot find the file on disk.
+
+    Examples
+    --------
+    >>> load_sample_image("microaneurysms").shape
+    (102, 102)
+    """
+    if name not in SKIMAGE_IMAGES:
+        raise ValueError(f"unknown image {name!r}; choose one of {list(SKIMAGE_IMAGES)}")
+    from skimage import data
+
+    try:
+        return getattr(data, name)()
+    except (OSError, ModuleNotFoundError, ValueError) as error:
+        raise FileNotFoundError(
+            f"scikit-image could not load {name!r} from disk ({error}); reinstall scikit-image"
+        ) from error
+
+
+class ArrayDataset(Dataset):
+    """A :class:`torch.utils.data.Dataset` over in-memory arrays of images and targets.
+
+    Parameters
+    ----------
+    images : ndarray, shape (N, C, H, W) (or (N, C, D, H, W))
+    targets : ndarray, shape (N, ...)
+        Class labels (integers) or masks.
+    transform : callable, optional
+        ``transform(image, target) -> (image, target)`` on NumPy arrays, applied per item (e.g.
+        augmentation).
+
+    Examples
+    --------
+    >>> ds = ArrayDataset(np.zeros((4, 1, 8, 8), np.float32), np.arange(4))
+    >>> image, label = ds[1]
+    >>> tuple(image.shape), int(label)
+    ((1, 8, 8), 1)
+    """
+
+    def __init__(self, images: np.ndarray, targets: np.ndarray, transform=None):
+        if len(images) != len(targets):
+            raise ValueError(
+                f"images and targets must have the same length, got {len(images)} and "
+                f"{len(targets)}"
+            )
+        self.images = images
+        self.targets = targets
+        self.transform = transform
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, index):
+        image, target = self.images[index], self.targets[index]
+        if self.transform is not None:
+            image, target = self.transform(image, target)
+        image = torch.as_tensor(np.ascontiguousarray(image), dtype=torch.float32)
+        target = np.asarray(target)
+        if np.issubdtype(target.dtype, np.integer) and target.ndim == 0:
+            return image, torch.as_tensor(target, dtype=torch.long)  # a class index
+        return image, torch.as_tensor(np.ascontiguousarray(target), dtype=torch.float32)
+
+
+def load_medmnist_npz(path: str | os.PathLike, split: str = "train") -> ArrayDataset:
+    """Load one split of a MedMNIST-format ``.npz`` file (e.g. ``pneumoniamnist.npz``).
+
+    MedMNIST files hold ``{split}_images`` (uint8, ``(N, H, W)`` or ``(N, H, W, 3)``) and
+    ``{split}_labels`` (``(N, 1)`` or ``(N, n_labels)`` for multi-label tasks). Images become
+    float32 in [0, 1], channel first; single-label targets become a vector of class indices.
+
+    Parameters
+    ----------
+    path : path to the ``.npz`` file
+    split : {"train", "val", "test"}
+
+    Returns
+    -------
+    ArrayDataset
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist (MedMNIST files are optional: download them on Colab).
+    ValueError
+        For an unknown split, or if the file lacks the expected arrays.
+    """
+    if split not in ("train", "val", "test"):
+        raise ValueError(f"split must be 'train', 'val' or 'test', got {split!r}")
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no MedMNIST file at {path}")
+    with np.load(path) as archive:
+        missing = {f"{split}_images", f"{split}_labels"} - set(archive.files)
+        if missing:
+            raise ValueError(
+                f"{path.name} is not a MedMNIST file: it lacks {sorted(missing)} "
+                f"(it has {sorted(archive.files)})"
+            )
+        images = archive[f"{split}_images"]
+        labels = archive[f"{split}_labels"]
+    if images.ndim == 3:
+        images = images[:, None]  # (N, H, W) -> (N, 1, H, W)
+    elif images.ndim == 4 and images.shape[-1] in (1, 3):
+        images = images.transpose(0, 3, 1, 2)  # (N, H, W, C) -> (N, C, H, W)
+    else:
+        raise ValueError(f"{split}_images must be (N, H, W) or (N, H, W, C), got {images.shape}")
+    images = images.astype(np.float32) / (255.0 if images.dtype == np.uint8 else 1.0)
+    labels = np.asarray(labels)
+    if labels.ndim == 2 and labels.shape[1] == 1:
+        labels = labels[:, 0].astype(np.int64)
+    return ArrayDataset(images, labels)
+
+
+def train_val_test_split(
+    n: int,
+    fractions: tuple[float, float, float] = (0.7, 0.15, 0.15),
+    seed: int = 0,
+    stratify=None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Shuffle ``range(n)`` and split it into train, validation and test indices.
+
+    With ``stratify`` (one label per sample) each class is split separately, so every part keeps
+    the class proportions: important for the rare positive class of medical data sets.
+    In practice split by **patient**, not by image: pass one index per patient.
+
+    Parameters
+    ----------
+    n : int
+        Number of samples.
+    fractions : (float, float, float)
+        Non-negative, summing to 1.
+    seed : int
+    stratify : array-like of shape (n,), optional
+
+    Returns
+    -------
+    train, val, test : ndarray of int
+        Disjoint, together ``range(n)``.
+
+    Raises
+    ------
+    ValueError
+        If the fractions are negative or do not sum to 1, or ``stratify`` has the wrong length.
+
+    Examples
+    --------
+    >>> train, val, test = train_val_test_split(20, seed=0)
+    >>> len(train), len(val), len(test)
+    (14, 3, 3)
+    """
+    fractions = np.asarray(fractions, dtype=float)
+    if fractions.shape != (3,) or (fractions < 0).any() or not np.isclose(fractions.sum(), 1):
+        raise ValueError(f"fractions must be 3 non-negative numbers summing to 1, got {fractions}")
+    rng = np.random.default_rng(seed)
+    groups = [np.arange(n)]
+    if stratify is not None:
+        stratify = np.asarray(stratify)
+        if stratify.shape != (n,):
+            raise ValueError(f"stratify must have shape ({n},), got {stratify.shape}")
+        groups = [np.flatnonzero(stratify == label) for label in np.unique(stratify)]
+    parts = ([], [], [])
+    for group in groups:
+        group = rng.permutation(group)
+        n_train = int(round(fractions[0] * len(group)))
+        n_val = int(round(fractions[1] * len(group)))
+        for part, chunk in zip(parts, np.split(group, [n_train, n_train + n_val]), strict=True):
+            part.append(chunk)
+    return tuple(np.sort(np.concatenate(part)).astype(np.int64) for part in parts)
+
+
+def kfold_indices(n: int, k: int = 5, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Indices of a shuffled k-fold cross-validation: ``k`` pairs ``(train, validation)``.
+
+    Each sample is in exactly one validation fold; fold sizes differ by at most one.
+
+    Raises
+    ------
+    ValueError
+        If ``k < 2`` or ``k > n``.
+
+    Examples
+    --------
+    >>> folds = kfold_indices(10, k=5)
+    >>> [len(val) for _, val in folds]
+    [2, 2, 2, 2, 2]
+    """
+    if not 2 <= k <= n:
+        raise ValueError(f"k must be between 2 and n={n}, got {k}")
+    folds = np.array_split(np.random.default_rng(seed).permutation(n), k)
+    return [
+        (np.sort(np.concatenate(folds[:i] + folds[i + 1 :])), np.sort(fold))
+        for i, fold in enumerate(folds)
+    ]
