@@ -1,0 +1,23 @@
+"""Public checks of the graded labs: the visible tests that students run in their notebooks.
+
+Each lab has a module (``course.checks.lab04`` ...) whose functions take a student's answer and
+raise :class:`AssertionError` with a message that teaches (what was expected, what came out).
+They work anywhere the package is installed (laptop, Colab). The hidden tests of the labs live
+with the instructor's autograder, never in this package.
+
+>>> from course.checks import as_array
+>>> as_array([1, 2, 3], "answer").dtype
+dtype('float64')
+"""
+
+from course.checks._common import (
+    as_array,
+    as_float,
+    as_int,
+    assert_close,
+    assert_shape,
+    find_tampering,
+    guard,
+)
+
+__all__ = ["as_array", "as_float", "as_int", "assert_close", "assert_shape", "find_tampering", "guard"]
