@@ -31,6 +31,8 @@ __all__ = [
     "load_medmnist_npz",
     "train_val_test_split",
     "kfold_indices",
+    "head_volume_with_lesion",
+    "build_datasets",
 ]
 
 #: Real files shipped by installed packages: name -> (package, description).
@@ -282,11 +284,12 @@ class SyntheticLesionCT(Dataset):
             masks = np.where(has_lesion[:, None, None], sick[1], healthy[1])
         else:
             hu, masks = synthetic_ct_slices(n, size, photons, seed)
-        level, width = window
+        from course.io.dicom import window as apply_window
+
         self.task, self.transform = task, transform
         self.rng = np.random.default_rng(seed)
         self.hu = hu
-        self.images = torch.from_numpy(np.clip((hu - (level - width / 2)) / width, 0, 1)[:, None])
+        self.images = torch.from_numpy(apply_window(hu, *window)[:, None])
         self.masks = torch.from_numpy(masks[:, None].astype(np.float32))
         self.labels = torch.from_numpy(masks.any(axis=(1, 2)).astype(np.int64))
 
@@ -478,3 +481,149 @@ def kfold_indices(n: int, k: int = 5, seed: int = 0) -> list[tuple[np.ndarray, n
         (np.sort(np.concatenate(folds[:i] + folds[i + 1 :])), np.sort(fold))
         for i, fold in enumerate(folds)
     ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing every data set to disk
+# ---------------------------------------------------------------------------------------------
+def head_volume_with_lesion(n: int = 64, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A 3D head phantom in HU with one spherical lesion and its exact mask.
+
+    The modified 3D Shepp-Logan phantom (:func:`~course.physics.phantoms.shepp_logan_3d`) is
+    mapped piecewise-linearly to Hounsfield units (0 -> 0 cerebrospinal fluid, 0.2 -> 40 brain,
+    1 -> 1000 skull; -1000 air around the head), then a sphere of radius ``n / 12`` voxels,
+    60 HU brighter than the brain, is placed at a random position inside the brain.
+
+    Parameters
+    ----------
+    n : int, default 64
+        Volume size ``n x n x n`` (>= 24).
+    seed : int, default 0
+
+    Returns
+    -------
+    hu : ndarray of float32, shape (n, n, n)
+        ``(Z, Y, X)`` in HU.
+    mask : ndarray of bool, shape (n, n, n)
+        The lesion.
+
+    Examples
+    --------
+    >>> hu, mask = head_volume_with_lesion(32, seed=0)
+    >>> hu.shape, int(mask.sum()) > 0
+    ((32, 32, 32), True)
+    """
+    from scipy.ndimage import binary_fill_holes, distance_transform_edt
+
+    from course.physics.phantoms import shepp_logan_3d
+
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 24:
+        raise ValueError(f"n must be an int >= 24, got {n!r}")
+    values = shepp_logan_3d(n)
+    head = binary_fill_holes(values > 0)
+    hu = np.interp(values, [0.0, 0.2, 1.0], [0.0, 40.0, 1000.0]).astype(np.float32)
+    hu[~head] = -1000.0
+    rng = np.random.default_rng(seed)
+    radius = n / 12
+    # possible centres: brain voxels farther than the radius (plus one) from anything else
+    brain = np.isclose(values, 0.2)
+    candidates = np.argwhere(distance_transform_edt(brain) > radius + 1)
+    center = candidates[rng.integers(len(candidates))]
+    z, y, x = np.ogrid[:n, :n, :n]
+    mask = (z - center[0]) ** 2 + (y - center[1]) ** 2 + (x - center[2]) ** 2 <= radius**2
+    hu[mask] += 60.0
+    return hu, mask
+
+
+def _save_png(path: Path, image: np.ndarray, value_range=(0.0, 1.0)) -> None:
+    """Save a grey or RGB image as an 8-bit PNG, mapping ``value_range`` (default: the
+    image's own range if None) to 0-255."""
+    from PIL import Image
+
+    image = np.asarray(image, dtype=float)
+    low, high = value_range if value_range is not None else (image.min(), image.max())
+    scaled = np.clip((image - low) / (high - low or 1.0), 0, 1)
+    Image.fromarray(np.round(scaled * 255).astype(np.uint8)).save(path)
+
+
+def build_datasets(out, n_train: int = 400, size: int = 64, seed: int = 0) -> dict[str, Path]:
+    """Write every data set of the course to ``out`` as ordinary files.
+
+    Layout (see ``datasets/README.md`` for a card per data set)::
+
+        out/synthetic_ct/{train,val,test}.npz   hu (N,H,W) float32, mask (N,H,W) uint8
+        out/synthetic_ct/png/                    16 preview slices and masks (soft-tissue window)
+        out/synthetic_ct_classification/{train,val,test}.npz   hu, label (N,) int64
+        out/head_ct_series/slice_0000.dcm ...    a DICOM CT series (write_series)
+        out/head_ct_nifti/{volume,lesion}.nii.gz the same volume and its lesion mask in NIfTI
+        out/samples/                             copies of the real sample files + PNGs
+
+    Parameters
+    ----------
+    out : str or path
+        Folder to write into (created; existing files with the same names are replaced).
+    n_train : int, default 400
+        Training slices per synthetic set; validation and test sets have ``n_train // 4`` each.
+    size : int, default 64
+    seed : int, default 0
+        Train, validation and test sets use seeds ``seed``, ``seed + 10``, ``seed + 20``.
+
+    Returns
+    -------
+    dict
+        Data set name -> its folder.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     folders = build_datasets(tmp, n_train=8, size=32)
+    ...     sorted(folders)
+    ['head_ct_nifti', 'head_ct_series', 'samples', 'synthetic_ct', 'synthetic_ct_classification']
+    """
+    import shutil
+
+    from course.io.dicom import window, write_series
+    from course.io.nifti import save_nifti
+
+    out = Path(out)
+    folders = {}
+    sizes = {"train": n_train, "val": max(1, n_train // 4), "test": max(1, n_train // 4)}
+    for task in ("segmentation", "classification"):
+        name = "synthetic_ct" if task == "segmentation" else "synthetic_ct_classification"
+        folder = folders[name] = out / name
+        folder.mkdir(parents=True, exist_ok=True)
+        for k, (split, n) in enumerate(sizes.items()):
+            ds = SyntheticLesionCT(n, size=size, seed=seed + 10 * k, task=task)
+            arrays = {"hu": ds.hu}
+            if task == "segmentation":
+                arrays["mask"] = ds.masks[:, 0].numpy().astype(np.uint8)
+            else:
+                arrays["label"] = ds.labels.numpy()
+            np.savez_compressed(folder / f"{split}.npz", **arrays)
+        if task == "segmentation":
+            (folder / "png").mkdir(exist_ok=True)
+            for i in range(min(16, sizes["test"])):
+                _save_png(folder / "png" / f"test_{i:02d}_image.png", window(ds.hu[i], 40, 400))
+                _save_png(folder / "png" / f"test_{i:02d}_mask.png", ds.masks[i, 0].numpy())
+
+    hu, mask = head_volume_with_lesion(size, seed=seed)
+    spacing = (2.0, 1.0, 1.0)  # mm: thicker slices than pixels, as in many clinical scans
+    folders["head_ct_series"] = out / "head_ct_series"
+    if folders["head_ct_series"].exists():
+        shutil.rmtree(folders["head_ct_series"])
+    write_series(hu, spacing, folders["head_ct_series"], seed=seed)
+    folder = folders["head_ct_nifti"] = out / "head_ct_nifti"
+    folder.mkdir(parents=True, exist_ok=True)
+    affine = np.diag([spacing[2], spacing[1], spacing[0], 1.0])  # (X, Y, Z) voxel axes
+    save_nifti(hu.transpose(2, 1, 0), affine, folder / "volume.nii.gz")
+    save_nifti(mask.transpose(2, 1, 0).astype(np.uint8), affine, folder / "lesion.nii.gz")
+
+    folder = folders["samples"] = out / "samples"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in SAMPLE_FILES:
+        source = sample_path(name)
+        shutil.copyfile(source, folder / source.name)
+    for name in SKIMAGE_IMAGES:
+        _save_png(folder / f"{name}.png", load_sample_image(name), value_range=None)
+    return folders
