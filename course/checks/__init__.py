@@ -20,4 +20,12 @@ from course.checks._common import (
     guard,
 )
 
-__all__ = ["as_array", "as_float", "as_int", "assert_close", "assert_shape", "find_tampering", "guard"]
+__all__ = [
+    "as_array",
+    "as_float",
+    "as_int",
+    "assert_close",
+    "assert_shape",
+    "find_tampering",
+    "guard",
+]
