@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: lab test lint bench install clean
+.PHONY: lab test lint bench install clean release
 
 # Create the virtual environment once.
 $(BIN)/python:
@@ -21,12 +21,18 @@ install: $(STAMP)
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/
 
+# Two pytest workers (one file each: a notebook's cells stay together), one BLAS/torch thread
+# each, so that the two never fight over the cores of a small machine.
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadfile --durations=25
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check course tests bench
+
+# Regenerate the student versions of the labs (notebooks/labs/) from solutions/ with nbgrader.
+release: $(STAMP)
+	$(BIN)/course release
 
 bench: $(STAMP)
 	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
