@@ -32,7 +32,9 @@ def measure(notebook: Path) -> tuple[float, float, bool]:
         ]  # fmt: skip
         start = time.perf_counter()
         env = {**os.environ, "PYTHONPATH": str(ROOT / "autograder")}  # the labs' hidden checks
-        result = subprocess.run(command, capture_output=True, text=True, cwd=notebook.parent, env=env)
+        result = subprocess.run(
+            command, capture_output=True, text=True, cwd=notebook.parent, env=env
+        )
         wall = time.perf_counter() - start
     match = re.search(r"Maximum resident set size \(kbytes\): (\d+)", result.stderr)
     peak_gb = int(match.group(1)) / 1024**2 if match else float("nan")
