@@ -1,37 +1,28 @@
-"""nbgrader configuration of dlmi-course (used by `course release` / `course autograde`).
+"""nbgrader configuration of dlmi-course, for running nbgrader's own commands by hand.
 
-Course root: the repository. Sources (solutions and hidden tests): ``solutions/``; student
-versions: ``notebooks/labs/``. Submissions, autograded copies, feedback and the gradebook live in
-a workspace outside version control: ``autograder/workspace/`` unless the environment variable
-``COURSE_WORKSPACE`` names another folder.
+``course release`` and ``course autograde`` build the same configuration themselves
+(:func:`course.grading.nbgrader_config`); this file makes ``nbgrader`` commands run from this
+folder (``cd autograder && nbgrader formgrader``, ``nbgrader export`` ...) see the same course:
+
+- course root: the repository; sources (solutions and hidden tests) in ``solutions/``; student
+  versions in ``notebooks/labs/``;
+- submissions, autograded copies, feedback and the gradebook in a workspace outside version
+  control: ``autograder/workspace/`` unless the environment variable ``COURSE_WORKSPACE`` names
+  another folder;
+- the hardened grading pipeline: per-cell timeout, memory-limited kernel with the hidden checks
+  on its path, kernel deaths and timeouts graded (never a deleted copy), deleted or edited test
+  cells restored, stderr warnings not counted as failures, outputs truncated, hidden tests kept
+  out of the feedback (see ``autograder/README.md``).
 """
 
 import os
+import sys
 from pathlib import Path
 
-c = get_config()  # noqa: F821 - provided by nbgrader when it loads this file
-
 ROOT = Path(__file__).resolve().parent.parent
-WORKSPACE = Path(os.environ.get("COURSE_WORKSPACE", ROOT / "autograder" / "workspace")).resolve()
+sys.path.insert(0, str(ROOT))  # the course package of this repository
 
-c.CourseDirectory.root = str(ROOT)
-c.CourseDirectory.course_id = "dlmi-course"
-c.CourseDirectory.source_directory = "solutions"
-c.CourseDirectory.release_directory = "notebooks/labs"
-c.CourseDirectory.submitted_directory = str(WORKSPACE / "submitted")
-c.CourseDirectory.autograded_directory = str(WORKSPACE / "autograded")
-c.CourseDirectory.feedback_directory = str(WORKSPACE / "feedback")
-c.CourseDirectory.db_url = f"sqlite:///{WORKSPACE / 'gradebook.db'}"
+from course.grading import configure  # noqa: E402
 
-# Student versions: the stub students replace; hidden tests are removed by ClearHiddenTests.
-c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
-c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
-
-# Grading: a cell may not run forever; a warning printed by a correct answer is not a failure;
-# a deleted or stripped test cell is restored from the source.
-c.ExecutePreprocessor.timeout = 120
-c.ExecutePreprocessor.interrupt_on_timeout = True
-c.IgnorePattern.enabled = True
-c.OverwriteCells.add_missing_cells = True
-c.LimitOutput.max_lines = 200
-c.LimitOutput.max_traceback = 50
+c = get_config()  # noqa: F821 - provided by nbgrader when it loads this file
+configure(c, root=ROOT, workspace=os.environ.get("COURSE_WORKSPACE"))

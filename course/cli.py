@@ -1,15 +1,24 @@
 """The ``course`` command line (also ``python -m course``).
 
-``course doctor`` prints what a student or an instructor needs to know when something does not
-work: the versions of Python and of the course's dependencies, and the device PyTorch will use.
+- ``course doctor``: versions of Python and of the course's dependencies, and the device
+  PyTorch will use;
+- ``course validate NOTEBOOK``: for students, run a lab notebook and list which parts pass the
+  visible tests;
+- ``course release [LAB ...]``: for instructors, generate the student versions of the labs
+  (nbgrader) into ``notebooks/labs/``;
+- ``course autograde LAB SUBMISSIONS``: grade a class; writes ``grades.csv`` and one feedback
+  page per student in the workspace (see ``autograder/README.md``);
+- ``course datasets build OUT``: write every dataset of the course to disk.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import sys
 from importlib import metadata
+from pathlib import Path
 
 DEPENDENCIES = [
     "numpy",
@@ -52,15 +61,147 @@ def doctor() -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``course`` command."""
+def _grading():
+    """The grading engine (needs nbgrader: ``pip install "dlmi-course[grading]"``)."""
+    # jsonschema imports rfc3987_syntax (4+ s, builds a grammar) for IRI formats that notebooks
+    # never use: skip it in this process
+    sys.modules.setdefault("rfc3987_syntax", None)
+    try:
+        from course import grading
+    except ImportError as error:
+        raise SystemExit(
+            f"course: grading needs nbgrader ({error}); "
+            'install it with: pip install -e ".[grading]"'
+        ) from None
+    return grading
+
+
+def _course(args):
+    grading = _grading()
+    return grading, grading.Course.at(args.root, args.workspace)
+
+
+def cmd_release(args) -> int:
+    grading, course = _course(args)
+    paths = grading.release(course, args.labs or None, out=args.out)
+    for path in paths:
+        print(f"released {path}")
+    return 0
+
+
+def cmd_autograde(args) -> int:
+    grading, course = _course(args)
+    run = grading.autograde(
+        course,
+        args.lab,
+        args.submissions,
+        workers=args.workers,
+        timeout=args.timeout,
+        memory_mb=args.memory_mb,
+    )
+    return 0 if run.rows is not None else 1
+
+
+def cmd_validate(args) -> int:
+    grading = _grading()
+    rows, findings = grading.validate(args.notebook, timeout=args.timeout, memory_mb=args.memory_mb)
+    if not rows:
+        print(f"{args.notebook}: no test cells found (is it a lab notebook?)")
+        return 1
+    width = max(len(r["part"]) for r in rows)
+    for row in rows:
+        mark = "pass" if row["passed"] else "FAIL"
+        line = f"  {mark}  {row['part']:<{width}}  {row['points']:g} pt"
+        if row["message"]:
+            line += f"  {row['message'].splitlines()[0][:150]}"
+        print(line)
+    passed = sum(r["passed"] for r in rows)
+    points = sum(r["points"] for r in rows if r["passed"])
+    total = sum(r["points"] for r in rows)
+    print(
+        f"{passed}/{len(rows)} parts pass the visible tests ({points:g}/{total:g} points); "
+        "hidden tests run on other inputs when the lab is graded."
+    )
+    for finding in findings:
+        print(f"  WARNING: the grader will flag this notebook: {finding}")
+    return 0 if passed == len(rows) and not findings else 1
+
+
+def cmd_datasets_build(args) -> int:
+    from course import datasets
+
+    build = getattr(datasets, "build_datasets", None)
+    if build is None:
+        raise SystemExit("course: this version of the course has no dataset builder")
+    written = build(Path(args.out))
+    for name, path in (written or {}).items():
+        print(f"  {name}: {path}")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="course", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("doctor", help="versions, device and data availability")
-    args = parser.parse_args(argv)
+
+    def course_options(sub) -> None:
+        sub.add_argument("--root", help="course root (default: this repository)")
+        sub.add_argument(
+            "--workspace",
+            help="grading workspace (default: $COURSE_WORKSPACE or autograder/workspace)",
+        )
+
+    release = commands.add_parser("release", help="generate the student versions (nbgrader)")
+    release.add_argument("labs", nargs="*", metavar="LAB", help="labs (default: all)")
+    release.add_argument("--out", help="output folder (default: notebooks/labs)")
+    course_options(release)
+    release.set_defaults(func=cmd_release)
+
+    grade = commands.add_parser("autograde", help="grade a class: grades.csv and feedback")
+    grade.add_argument("lab", metavar="LAB", help="e.g. lab04_convolution")
+    grade.add_argument(
+        "submissions", metavar="SUBMISSIONS", help="folder: one folder/.zip/notebook per student"
+    )
+    grade.add_argument("--workers", type=int, default=1, help="students graded in parallel")
+    grade.add_argument("--timeout", type=int, default=120, help="seconds per cell (120)")
+    grade.add_argument(
+        "--memory-mb", type=int, default=4096, help="memory of a grading kernel (4096 MB)"
+    )
+    course_options(grade)
+    grade.set_defaults(func=cmd_autograde)
+
+    check = commands.add_parser("validate", help="run a lab notebook against the visible tests")
+    check.add_argument("notebook", metavar="NOTEBOOK")
+    check.add_argument("--timeout", type=int, default=120, help="seconds per cell (120)")
+    check.add_argument("--memory-mb", type=int, default=4096, help="kernel memory (4096 MB)")
+    check.set_defaults(func=cmd_validate)
+
+    data = commands.add_parser("datasets", help="the course's datasets")
+    data_commands = data.add_subparsers(dest="datasets_command", required=True)
+    build = data_commands.add_parser("build", help="write every dataset to OUT")
+    build.add_argument("out", metavar="OUT", help="output folder")
+    build.set_defaults(func=cmd_datasets_build)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``course`` command."""
+    args = _parser().parse_args(argv)
     if args.command == "doctor":
         return doctor()
-    return 2  # pragma: no cover - argparse rejects unknown commands
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("course: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # e.g. `course autograde ... | head`: the reader went away
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except Exception as error:
+        if type(error).__name__ == "CourseError":
+            print(f"course: {error}", file=sys.stderr)
+            return 2
+        raise
 
 
 if __name__ == "__main__":

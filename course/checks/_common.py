@@ -10,13 +10,19 @@ returns True becomes an error, not a pass), and comparisons are done here on tho
 
 from __future__ import annotations
 
-import builtins
+import functools
 import math
 import numbers
+import os
+import site
 import sys
+import sysconfig
 import types
 
 import numpy as np
+import numpy.fft
+import numpy.linalg
+import numpy.testing  # imported now (NumPy imports it lazily) so that it is snapshotted now
 
 __all__ = [
     "TamperingError",
@@ -35,84 +41,294 @@ class TamperingError(AssertionError):
 
 
 # --- the guard -------------------------------------------------------------------------------
-_BUILTINS = (
-    "abs all any bool callable float getattr hasattr int isinstance issubclass len list max "
-    "min print range repr round setattr str sum tuple type zip __import__"
-).split()
-_NUMPY = (
-    "abs absolute all allclose any array array_equal asarray isclose isfinite isnan max "
-    "maximum min nanmax sqrt sum"
-).split()
-_NUMPY_TESTING = "assert_allclose assert_array_equal assert_array_almost_equal assert_equal"
-_TORCH = "allclose equal isclose as_tensor tensor".split()
+# Modules whose functions the checks (and the hidden checks) rely on, directly or as references.
+# In these modules, and in every loaded module of the course package and of the grader's hidden
+# checks (so that ``check.q1 = lambda f: None`` is caught too):
+# - a function defined in a notebook (or by exec) is tampering, wherever it was put;
+# - replacing one of the comparison functions below, with anything, is tampering;
+# - a library rebinding its own functions (torch wraps ``torch.manual_seed`` when its compiler
+#   is imported, ipykernel swaps ``input``) is not.
+_WATCHED_MODULES = frozenset(
+    (
+        "builtins",
+        "math",
+        "operator",
+        "numpy",
+        "numpy.testing",
+        "numpy.linalg",
+        "numpy.fft",
+        "torch",
+        "torch.nn.functional",
+        "torch.testing",
+        "torch.fft",
+        "torch.linalg",
+        "scipy.signal",
+        "scipy.ndimage",
+        "scipy.fft",
+        "skimage.transform",
+        "skimage.metrics",
+        "skimage.filters",
+    )
+)
+_WATCHED_PACKAGES = ("course", "course_hidden")
+_STRICT = frozenset(
+    [
+        f"builtins.{name}"
+        for name in (
+            "abs all any bool callable float getattr hasattr int isinstance issubclass len list "
+            "max min print range repr round setattr str sum tuple type zip __import__ vars dict "
+            "set sorted iter next map filter hash id object super"
+        ).split()
+    ]
+    + ["math.isclose", "math.isfinite", "math.isnan", "operator.eq", "operator.ne"]
+    + [
+        f"numpy.{name}"
+        for name in (
+            "abs absolute all allclose any array array_equal array_equiv asarray isclose isfinite "
+            "isnan max maximum min nanmax sqrt sum equal not_equal less_equal greater_equal"
+        ).split()
+    ]
+    + [
+        f"numpy.testing.{name}"
+        for name in (
+            "assert_allclose assert_array_equal assert_array_almost_equal assert_equal "
+            "assert_almost_equal"
+        ).split()
+    ]
+    + [
+        f"torch.{name}"
+        for name in "allclose equal isclose as_tensor tensor from_numpy eq ne".split()
+    ]
+    + ["torch.testing.assert_close", "torch.testing.assert_allclose"]
+)
+# Methods of a Python-level class that the conversions call (they could be patched).
+_WATCHED_METHODS = {
+    "torch.Tensor": ("numpy", "detach", "cpu", "__array__", "tolist", "item", "__float__"),
+}
+_C_TYPES = (
+    types.BuiltinFunctionType,
+    types.WrapperDescriptorType,
+    types.MethodDescriptorType,
+    types.MethodWrapperType,
+    types.ClassMethodDescriptorType,
+    np.ufunc,
+)
+_TRUSTED_PREFIXES = ("<frozen ",)
+# The guard must work when builtins were replaced: it uses these references, taken at import.
+_isinstance, _callable, _getattr, _len, _type = isinstance, callable, getattr, len, type
+_list, _sorted, _vars, _str, _frozenset = list, sorted, vars, str, frozenset
+_MISSING = object()
 
 
-def _watched() -> dict[str, object]:
-    """The functions the checks rely on, by dotted name, as they are now."""
-    found = {f"builtins.{name}": getattr(builtins, name, None) for name in _BUILTINS}
-    found["math.isclose"] = getattr(sys.modules.get("math"), "isclose", None)
-    found["sys.modules[numpy]"] = sys.modules.get("numpy")
-    numpy = sys.modules.get("numpy")
-    if numpy is not None:
-        found.update({f"numpy.{name}": getattr(numpy, name, None) for name in _NUMPY})
-        testing = getattr(numpy, "testing", None)
-        for name in _NUMPY_TESTING.split():
-            found[f"numpy.testing.{name}"] = getattr(testing, name, None)
-        found["numpy.ndarray.__eq__"] = getattr(numpy.ndarray, "__eq__", None)
-    torch = sys.modules.get("torch")
-    if torch is not None:
-        found["sys.modules[torch]"] = torch
-        found.update({f"torch.{name}": getattr(torch, name, None) for name in _TORCH})
-    return found
+def _trusted_roots() -> tuple[str, ...]:
+    """Folders whose code is trusted: the standard library, installed packages, the course."""
+    roots = set()
+    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+        path = sysconfig.get_paths().get(key)
+        if path:
+            roots.add(os.path.realpath(path))
+    try:
+        roots.update(os.path.realpath(path) for path in site.getsitepackages())
+    except AttributeError:  # pragma: no cover - some virtualenv versions lack it
+        pass
+    for name in ("numpy", "torch", "scipy", "skimage", "course"):
+        module = sys.modules.get(name)
+        location = getattr(module, "__file__", None)
+        if location:
+            package = os.path.dirname(os.path.realpath(location))
+            roots.add(package if name == "course" else os.path.dirname(package))
+    return tuple(sorted(root.rstrip(os.sep) + os.sep for root in roots))
 
 
-_SNAPSHOT = _watched()  # taken when the checks are first imported, before any answer cell
+_ROOTS = _trusted_roots()
+_FILE_VERDICTS: dict[str, bool] = {}
 
 
-def _genuine(dotted: str, value: object) -> bool:
-    """Whether ``value`` looks like the library's own function (not one defined by a student)."""
-    if value is None:
-        return True  # absent in this version: nothing to compare
-    if dotted.startswith("sys.modules"):
-        return isinstance(value, types.ModuleType)
-    if isinstance(value, (types.BuiltinFunctionType, np.ufunc, types.WrapperDescriptorType)):
-        return True  # implemented in C: a student cannot define one in a notebook
-    code = getattr(value, "__code__", None)
-    if code is None:  # e.g. a class, a functools.partial, a callable object
-        return type(value).__module__.split(".")[0] in ("numpy", "torch", "builtins", "math")
-    package = dotted.split(".")[0]
-    module = sys.modules.get(package)
-    root = getattr(module, "__file__", None) or ""
-    return bool(root) and code.co_filename.startswith(root.rsplit("/", 1)[0].rsplit("\\", 1)[0])
+def _trusted_file(filename: str) -> bool:
+    """Whether code from ``filename`` belongs to an installed package, the stdlib or the course."""
+    verdict = _FILE_VERDICTS.get(filename)
+    if verdict is None:
+        roots = _ROOTS
+        hidden = sys.modules.get("course_hidden")
+        if _getattr(hidden, "__file__", None):
+            roots = roots + (os.path.dirname(os.path.realpath(hidden.__file__)) + os.sep,)
+        path = os.path.realpath(filename) if os.path.isabs(filename) else filename
+        verdict = filename.startswith(_TRUSTED_PREFIXES) or path.startswith(roots)
+        _FILE_VERDICTS[filename] = verdict
+    return verdict
+
+
+def _function_like(value: object) -> bool:
+    """Functions, builtins, ufuncs, partials and callable instances (not classes or modules)."""
+    return _callable(value) and not _isinstance(value, (type, types.ModuleType))
+
+
+def _genuine(value: object) -> bool:
+    """Whether a function-like ``value`` was defined by a library, not in a notebook or exec."""
+    if _isinstance(value, _C_TYPES):
+        return True  # implemented in C: a notebook cannot define one
+    if _isinstance(value, functools.partial):
+        return False  # a library function with other arguments (e.g. a huge tolerance)
+    code = _getattr(value, "__code__", None)
+    if code is None:
+        call = None
+        for klass in _getattr(_type(value), "__mro__", ()):
+            call = _vars(klass).get("__call__")
+            if call is not None:
+                break
+        code = _getattr(call, "__code__", None)
+        if code is None:
+            return True  # a C-level callable type (numpy dispatchers, torch ops ...)
+    filename = _getattr(code, "co_filename", None)
+    return _isinstance(filename, _str) and _trusted_file(filename)
+
+
+def _watched(name: str) -> bool:
+    return name in _WATCHED_MODULES or name.split(".", 1)[0] in _WATCHED_PACKAGES
+
+
+class _Record:
+    """What a watched module held when first seen: its function-like attributes."""
+
+    __slots__ = ("module", "size", "functions", "suspects")
+
+    def __init__(self, module: types.ModuleType, changed: set[str], name: str) -> None:
+        self.module = module
+        namespace = _vars(module)
+        self.size = _len(namespace)
+        self.functions: dict[str, object] = {}  # genuine, as first seen (or as rebound)
+        self.suspects: dict[str, object] = {}  # defined in a notebook: reported while there
+        for attr, value in _list(namespace.items()):
+            self.add(name, attr, value, changed)
+
+    def add(self, name: str, attr: str, value: object, changed: set[str]) -> None:
+        if attr.startswith("__") and attr != "__import__":
+            return
+        if not _function_like(value):
+            return
+        if _genuine(value):
+            self.functions[attr] = value
+        else:
+            self.suspects[attr] = value
+            changed.add(f"{name}.{attr}")
+
+
+_RECORDS: dict[str, _Record] = {}
+_METHODS: dict[str, object] = {}
+_MODULE_COUNT = -1
+_MODULE_NAMES: list[str] = []
+
+
+def _scan() -> list[str]:
+    """Compare the watched modules with what they held when first seen; update the records."""
+    changed: set[str] = set()
+    # builtins first, with plain identity tests only (the rest may rely on them)
+    record = _RECORDS.get("builtins")
+    if record is not None:
+        namespace = record.module.__dict__
+        for attr in _STRICT:
+            if attr.startswith("builtins."):
+                name = attr[9:]
+                before = record.functions.get(name, _MISSING)
+                if before is not _MISSING and namespace.get(name, _MISSING) is not before:
+                    changed.add(attr)
+        if changed:
+            return _sorted(changed)
+    global _MODULE_COUNT, _MODULE_NAMES
+    if _len(sys.modules) != _MODULE_COUNT:  # modules were imported: find the watched ones again
+        _MODULE_COUNT = _len(sys.modules)
+        _MODULE_NAMES = [name for name in _list(sys.modules) if _watched(name)]
+    for name in _MODULE_NAMES:
+        module = sys.modules.get(name, _MISSING)
+        if module is _MISSING:
+            continue
+        record = _RECORDS.get(name)
+        if record is None:
+            if _isinstance(module, types.ModuleType):
+                _RECORDS[name] = _Record(module, changed, name)
+            continue
+        if module is not record.module:
+            changed.add(f"sys.modules[{name}]")  # replaced or reloaded
+            continue
+        namespace = _vars(module)
+        for attr, before in _list(record.functions.items()):
+            value = namespace.get(attr, _MISSING)
+            if value is before:
+                continue
+            dotted = f"{name}.{attr}"
+            if value is _MISSING:
+                changed.add(dotted)  # deleted
+            elif dotted in _STRICT or not _function_like(value) or not _genuine(value):
+                changed.add(dotted)
+            else:
+                record.functions[attr] = value  # a library rebinding its own function
+        for attr, before in _list(record.suspects.items()):
+            value = namespace.get(attr, _MISSING)
+            if value is before:
+                changed.add(f"{name}.{attr}")
+            else:
+                del record.suspects[attr]
+                if value is not _MISSING and attr not in record.functions:
+                    record.add(name, attr, value, changed)
+        if _len(namespace) != record.size:
+            record.size = _len(namespace)
+            for attr, value in _list(namespace.items()):
+                if attr not in record.functions and attr not in record.suspects:
+                    record.add(name, attr, value, changed)
+    for dotted, methods in _WATCHED_METHODS.items():
+        module_name, _, class_name = dotted.rpartition(".")
+        cls = _getattr(sys.modules.get(module_name), class_name, None)
+        if not _isinstance(cls, type):
+            continue
+        for method in methods:
+            key = f"{dotted}.{method}"
+            value = _getattr(cls, method, _MISSING)
+            before = _METHODS.get(key, _MISSING)
+            if before is _MISSING:
+                if value is not _MISSING and _genuine(value):
+                    _METHODS[key] = value
+                elif value is not _MISSING:
+                    changed.add(key)
+            elif value is not before:
+                changed.add(key)
+    return _sorted(changed)
+
+
+# Taken when the checks are first imported, before any answer cell (the grader imports this
+# module in an IPython startup file, before the notebook's first cell). Modules imported later
+# are recorded when first seen.
+_scan()
 
 
 def find_tampering() -> list[str]:
-    """Names of watched functions that were replaced since import or are not genuine.
+    """Names of watched functions that were replaced, removed or defined in a notebook.
+
+    Watched: the functions of ``builtins``, ``math``, NumPy (and ``numpy.testing``, ``linalg``,
+    ``fft``), PyTorch (``torch``, ``torch.nn.functional``, ``torch.testing`` ...), the SciPy and
+    scikit-image modules used as references, and every loaded module of the course package and
+    of the hidden checks. A function defined in a notebook put into one of them is tampering,
+    and so is replacing a comparison function (``numpy.allclose``, ``abs``, ``isinstance`` ...)
+    with anything.
 
     Returns
     -------
     list of str
-        Empty when nothing was tampered with.
+        Sorted dotted names; empty when nothing was tampered with.
 
     Examples
     --------
     >>> find_tampering()
     []
     """
-    now = _watched()
-    changed = []
-    for dotted, value in now.items():
-        before = _SNAPSHOT.get(dotted)
-        if (before is not None and value is not before) or not _genuine(dotted, value):
-            changed.append(dotted)
-    return changed
+    return _scan()
 
 
 def guard() -> None:
     """Raise :class:`TamperingError` if a function the checks rely on was replaced.
 
     Every check calls this first, so that a notebook that redefines ``numpy.allclose`` (or
-    ``abs``, ``isinstance`` ...) gets no points for the parts checked afterwards.
+    ``abs``, ``isinstance``, a check function ...) gets no points for the parts checked
+    afterwards.
 
     Raises
     ------
@@ -121,10 +337,13 @@ def guard() -> None:
     """
     changed = find_tampering()
     if changed:
+        shown = ", ".join(changed[:8]) + (
+            f" and {len(changed) - 8} more" if len(changed) > 8 else ""
+        )
         raise TamperingError(
             "these functions were replaced in this notebook, so the answers cannot be checked: "
-            + ", ".join(changed)
-            + ". Restart the kernel and do not redefine library functions."
+            + shown
+            + ". Restart the kernel and do not redefine library or check functions."
         )
 
 
@@ -229,7 +448,8 @@ def assert_close(actual, expected, name: str, *, rtol: float = 1e-6, atol: float
     >>> assert_close([1.0, 2.5], [1.0, 2.0], "x")
     Traceback (most recent call last):
     ...
-    AssertionError: x: 1 of 2 values differ from the expected ones; worst at index (1,): got 2.5, expected 2.0
+    AssertionError: x: 1 of 2 values differ from the expected ones;
+    worst at index (1,): got 2.5, expected 2.0
     """
     guard()
     expected = as_array(expected, "the expected value")
