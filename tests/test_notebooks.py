@@ -162,7 +162,6 @@ def test_lectures_are_named_after_the_syllabus():
     assert {p.stem for p in LECTURES} <= set(EXPECTED_LECTURES)
 
 
-@pytest.mark.xfail(strict=True, reason="lecture 07 (U-Net) is not written yet: issue 5 is open")
 def test_every_lecture_of_the_syllabus_exists():
     assert [p.stem for p in LECTURES] == EXPECTED_LECTURES
 
