@@ -22,8 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 BUDGET_S, BUDGET_GB, TOTAL_S = 120.0, 2.0, 15 * 60.0
 
 
-def measure(notebook: Path) -> tuple[float, float, bool]:
-    """Wall seconds, peak GB and success of one execution of ``notebook``."""
+def measure(notebook: Path) -> tuple[float, float, float, bool]:
+    """Wall seconds, CPU seconds (user + sys), peak GB and success of one run of ``notebook``."""
     jupyter = Path(sys.executable).with_name("jupyter")
     with tempfile.TemporaryDirectory() as tmp:
         command = [
@@ -38,7 +38,10 @@ def measure(notebook: Path) -> tuple[float, float, bool]:
         wall = time.perf_counter() - start
     match = re.search(r"Maximum resident set size \(kbytes\): (\d+)", result.stderr)
     peak_gb = int(match.group(1)) / 1024**2 if match else float("nan")
-    return wall, peak_gb, result.returncode == 0
+    cpu = sum(
+        float(m) for m in re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", result.stderr)
+    )
+    return wall, cpu, peak_gb, result.returncode == 0
 
 
 def main(patterns: list[str]) -> bool:
@@ -46,16 +49,20 @@ def main(patterns: list[str]) -> bool:
     notebooks += sorted((ROOT / "solutions").glob("*/*.ipynb"))
     if patterns:
         notebooks = [p for p in notebooks if any(s in p.name for s in patterns)]
-    print("| notebook | run time (s) | peak memory (GB) |")
-    print("|---|---:|---:|")
+    print(f"load average before: {os.getloadavg()[0]:.1f}; {os.cpu_count()} CPUs")
+    print("| notebook | run time (s) | CPU time (s) | peak memory (GB) | size (MB) |")
+    print("|---|---:|---:|---:|---:|")
     ok, total = True, 0.0
     for path in notebooks:
-        wall, peak, success = measure(path)
+        wall, cpu, peak, success = measure(path)
+        size_mb = path.stat().st_size / 1e6
         total += wall if "lectures" in path.parts else 0.0
         ok &= success and wall <= BUDGET_S and peak < BUDGET_GB
         flag = "" if success else " (FAILED)"
-        print(f"| `{path.relative_to(ROOT)}`{flag} | {wall:.0f} | {peak:.2f} |", flush=True)
+        name = f"`{path.relative_to(ROOT)}`{flag}"
+        print(f"| {name} | {wall:.0f} | {cpu:.0f} | {peak:.2f} | {size_mb:.2f} |", flush=True)
     print(f"\nlectures together: {total:.0f} s (budget {TOTAL_S:.0f} s)")
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
     return ok and total <= TOTAL_S
 
 

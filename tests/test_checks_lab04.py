@@ -1,38 +1,18 @@
 """The visible and hidden checks of lab04 accept correct answers and reject typical mistakes."""
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
+from cheats import always_equal, hidden_checks
 from scipy.signal import convolve2d
 
 from course import arithmetic
 from course import conv as cconv
 from course.checks import lab04 as visible
 
-ROOT = Path(__file__).parents[1]
-sys.path.insert(0, str(ROOT / "autograder"))
-from course_hidden import lab04 as hidden  # noqa: E402
+hidden = hidden_checks("lab04")
 
 MODULES = [pytest.param(visible, id="visible"), pytest.param(hidden, id="hidden")]
-
-
-class AlwaysEqual:
-    """An answer that claims to equal everything."""
-
-    def __eq__(self, other):
-        return True
-
-    def __ne__(self, other):
-        return False
-
-    __hash__ = None
-
-
-def always_equal(*args, **kwargs):
-    return AlwaysEqual()
 
 
 # --- correct answers: the library, and independent implementations -------------------------

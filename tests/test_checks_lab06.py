@@ -1,12 +1,10 @@
 """The visible and hidden checks of lab06 accept correct answers and reject typical mistakes."""
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from cheats import AlwaysEqual, always_equal, hidden_checks
 from sklearn.metrics import f1_score, jaccard_score
 from torch import nn
 
@@ -15,33 +13,9 @@ from course.checks import lab06 as visible
 from course.datasets import SyntheticLesionCT
 from course.models import UNet
 
-ROOT = Path(__file__).parents[1]
-sys.path.insert(0, str(ROOT / "autograder"))
-from course_hidden import lab06 as hidden  # noqa: E402
+hidden = hidden_checks("lab06")
 
 MODULES = [pytest.param(visible, id="visible"), pytest.param(hidden, id="hidden")]
-
-
-class AlwaysEqual:
-    """An answer that claims to equal everything."""
-
-    def __eq__(self, other):
-        return True
-
-    def __ne__(self, other):
-        return False
-
-    def __ge__(self, other):
-        return True
-
-    def __le__(self, other):
-        return True
-
-    __hash__ = None
-
-
-def always_equal(*args, **kwargs):
-    return AlwaysEqual()
 
 
 # --- correct answers -------------------------------------------------------------------------
