@@ -1,0 +1,59 @@
+"""Autograding engine of the course: release the labs, grade a class, validate a notebook.
+
+Built on nbgrader 0.9, hardened for adversarial submissions (see ``autograder/README.md``):
+
+- every student is graded in its **own process** (a duplicate ``grade_id`` or a crash never
+  stops the class), with a per-cell timeout, a memory limit on the grading kernel, and all the
+  processes a submission starts killed afterwards;
+- a kernel that dies, an infinite loop or a memory bomb gives a graded result for what ran
+  (the cells after a kernel death count as failed), never a lost row;
+- deleted or edited test cells are restored from the source; points come from the gradebook;
+- huge outputs are truncated while the notebook runs; feedback never shows the hidden tests;
+- tampering with the comparison functions (``numpy.allclose``, builtins, the check functions,
+  the IPython shell ...) is detected at run time (:mod:`course.checks._common`, an IPython
+  startup file, a final integrity probe) and statically (:func:`scan_notebook`), and a tampered
+  submission gets no points and is flagged in ``grades.csv``.
+
+The package has one module per stage: :mod:`~course.grading.layout` (the course folders and
+settings), :mod:`~course.grading.scan` (static scan), :mod:`~course.grading.kernel` (the grading
+kernel and nbgrader preprocessors), :mod:`~course.grading.config` (nbgrader configuration),
+:mod:`~course.grading.release`, :mod:`~course.grading.intake` (reading a submissions folder),
+:mod:`~course.grading.run` (grading a class) and :mod:`~course.grading.validate`.
+
+The command line (:mod:`course.cli`) calls :func:`release`, :func:`autograde` and
+:func:`validate`. Every function takes the course root (a folder with ``solutions/``,
+``notebooks/labs/`` and ``autograder/``) and a workspace through :class:`Course`, so tests can
+point them at a copy of the repository.
+"""
+
+import sys
+
+if "jsonschema" not in sys.modules:
+    # nbformat -> jsonschema imports rfc3987_syntax, which builds a grammar for 4+ s, for IRI
+    # formats that notebooks never use: every grading process would pay it
+    sys.modules.setdefault("rfc3987_syntax", None)
+
+from .config import configure, nbgrader_config  # noqa: E402
+from .intake import Submission, collect_submissions  # noqa: E402
+from .kernel import kill_processes  # noqa: E402
+from .layout import Course, CourseError  # noqa: E402
+from .release import release  # noqa: E402
+from .run import ClassRun, autograde, summary  # noqa: E402
+from .scan import scan_notebook  # noqa: E402
+from .validate import validate  # noqa: E402
+
+__all__ = [
+    "ClassRun",
+    "Course",
+    "CourseError",
+    "Submission",
+    "autograde",
+    "collect_submissions",
+    "configure",
+    "kill_processes",
+    "nbgrader_config",
+    "release",
+    "scan_notebook",
+    "summary",
+    "validate",
+]
