@@ -82,3 +82,27 @@ def test_student_version_has_no_solution_and_no_hidden_test(lab):
 def test_no_student_version_without_a_source():
     released = sorted(p.parent.name for p in STUDENT.glob("lab*/lab*.ipynb"))
     assert set(released) <= set(SOURCES), "a student version has no source in solutions/"
+
+
+def test_nbgrader_commands_run_from_the_autograder_folder(tmp_path):
+    """`cd autograder && nbgrader ...` loads the course's configuration (the instructor's guide
+    relies on it) and creates the gradebook in a workspace folder that does not exist yet."""
+    import os
+    import subprocess
+
+    pytest.importorskip("nbgrader")
+    workspace = tmp_path / "new" / "workspace"
+    bin_dir = os.path.dirname(sys.executable)
+    env = {**os.environ, "COURSE_WORKSPACE": str(workspace)}
+    env["PATH"] = os.pathsep.join([bin_dir, env.get("PATH", "")])
+    result = subprocess.run(
+        [sys.executable, "-m", "nbgrader", "db", "assignment", "list"],
+        cwd=ROOT / "autograder",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "assignments in the database" in result.stdout
+    assert (workspace / "gradebook.db").is_file()

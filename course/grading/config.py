@@ -107,6 +107,7 @@ def configure(c: Config, root=None, workspace=None) -> None:
     The gradebook URL is the plain file URL there (``nbgrader db upgrade`` reads it as a path).
     """
     course = Course.at(root, workspace)
+    course.workspace.mkdir(parents=True, exist_ok=True)  # SQLite cannot create the folder
     c.merge(nbgrader_config(course))
     c.CourseDirectory.db_url = course.db_url.split("?", 1)[0]
 
