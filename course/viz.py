@@ -16,8 +16,16 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap, to_rgba
 from matplotlib.figure import Figure
+from matplotlib.patches import FancyArrowPatch, Patch, Rectangle
 
-__all__ = ["show_images", "overlay_mask", "plot_history", "show_grad_cam"]
+__all__ = [
+    "show_images",
+    "overlay_mask",
+    "show_overlap",
+    "plot_history",
+    "show_grad_cam",
+    "plot_unet",
+]
 
 
 def _to_numpy(a, name: str) -> np.ndarray:
@@ -204,6 +212,90 @@ def overlay_mask(
     return ax
 
 
+#: Colours of :func:`show_overlap`: true positives, false positives, false negatives.
+OVERLAP_COLOURS = {"TP": "limegreen", "FP": "red", "FN": "dodgerblue"}
+
+
+def show_overlap(pred, target, image=None, ax: Axes | None = None, alpha: float = 0.7) -> Axes:
+    """Colour the pixels of a binary prediction by what they are: TP, FP or FN.
+
+    True positives (``pred`` and ``target``) are green, false positives (``pred`` only) red,
+    false negatives (``target`` only) blue; true negatives stay transparent. The title gives
+    the counts and the two overlap scores
+    :math:`\\mathrm{Dice} = 2TP / (2TP + FP + FN)` and :math:`\\mathrm{IoU} = TP / (TP + FP + FN)`
+    (both 1.0 when the two masks are empty).
+
+    Parameters
+    ----------
+    pred, target : array or tensor, 2D (or (1, H, W)), bool or 0/1
+        The predicted and the true mask, same shape.
+    image : array or tensor, optional
+        Drawn in grey underneath (same spatial shape); a black background otherwise.
+    ax : matplotlib Axes, optional
+        Draw there; a new figure otherwise.
+    alpha : float in [0, 1], default 0.7
+        Opacity of the colours over ``image``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Raises
+    ------
+    ValueError
+        Masks of different shapes, not 2D, with values other than 0/1; an image of another size.
+
+    Examples
+    --------
+    >>> truth = np.zeros((8, 8), bool)
+    >>> truth[2:6, 2:6] = True
+    >>> ax = show_overlap(np.roll(truth, 1, axis=1), truth)
+    >>> ax.get_title()
+    'TP 12, FP 4, FN 4: Dice 0.750, IoU 0.600'
+    >>> plt.close(ax.figure)
+    """
+    masks = []
+    for name, m in (("pred", pred), ("target", target)):
+        m = _to_numpy(m, name)
+        if m.ndim == 3 and m.shape[0] == 1:
+            m = m[0]
+        if m.ndim != 2:
+            raise ValueError(f"{name} must be a 2D mask (H, W), got shape {m.shape}")
+        if not np.isin(m, (0, 1)).all():
+            raise ValueError(f"{name} must be binary (bool or 0/1), got values {np.unique(m)[:5]}")
+        masks.append(m.astype(bool))
+    pred, target = masks
+    if pred.shape != target.shape:
+        raise ValueError(f"pred has shape {pred.shape} but target has shape {target.shape}")
+    if not 0.0 <= alpha <= 1.0:
+        raise ValueError(f"alpha must be in [0, 1], got {alpha!r}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4, 4))
+    if image is not None:
+        image = _as_image(image)
+        if image.shape[:2] != pred.shape:
+            raise ValueError(f"image has shape {image.shape[:2]} but the masks are {pred.shape}")
+        ax.imshow(image, cmap="gray")
+    else:
+        ax.imshow(np.zeros(pred.shape), cmap="gray", vmin=0, vmax=1)
+    regions = {"TP": pred & target, "FP": pred & ~target, "FN": ~pred & target}
+    rgba = np.zeros((*pred.shape, 4))
+    for key, region in regions.items():
+        rgba[region] = to_rgba(OVERLAP_COLOURS[key], alpha if image is not None else 1.0)
+    ax.imshow(rgba)
+    tp, fp, fn = (int(r.sum()) for r in regions.values())
+    score = 2 * tp + fp + fn
+    dice, iou = (2 * tp / score, tp / (tp + fp + fn)) if score else (1.0, 1.0)
+    ax.set_title(f"TP {tp}, FP {fp}, FN {fn}: Dice {dice:.3f}, IoU {iou:.3f}")
+    ax.legend(
+        handles=[Patch(color=c, label=k) for k, c in OVERLAP_COLOURS.items()],
+        loc="upper right",
+        fontsize="small",
+    )
+    ax.set_axis_off()
+    return ax
+
+
 def plot_history(history: dict[str, Sequence[float]], size: float = 4.0) -> Figure:
     """Plot a training history (the dict returned by :func:`course.train.fit`) against epochs.
 
@@ -297,5 +389,100 @@ def show_grad_cam(
         _, ax = plt.subplots(figsize=(4, 4))
     ax.imshow(image, cmap="gray")
     ax.imshow(heatmap, cmap=cmap, alpha=alpha, vmin=0, vmax=1)
+    ax.set_axis_off()
+    return ax
+
+
+def plot_unet(model, size: int = 64, ax: Axes | None = None) -> Axes:
+    """Draw a U-Net as the letter U: its levels, feature-map shapes and connections.
+
+    Level :math:`l` of the encoder works at :math:`H / 2^l` pixels per side with
+    :math:`C_l = C_0 \\cdot 2^l` channels (:math:`C_0` = ``base_channels``); the bottleneck is
+    level ``depth``. Each box is one block (two convolutions); its height is proportional to
+    the side length and its label is ``channels x side``. Arrows: 2x2 max pooling (down),
+    upsampling (up), skip connections (dashed, concatenated to the decoder's input).
+
+    Parameters
+    ----------
+    model : course.models.UNet
+        The network (2D or 3D); its ``depth``, channels and ``dims`` are read.
+    size : int, default 64
+        Side length of the input, ``>= 2**depth`` (the U-Net pads it up to a multiple of
+        ``2**depth``: the drawn sizes are after that padding).
+    ax : matplotlib Axes, optional
+        Draw there; a new figure otherwise.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Raises
+    ------
+    TypeError
+        ``model`` is not a :class:`course.models.UNet`.
+    ValueError
+        ``size < 2**depth``.
+
+    Examples
+    --------
+    >>> from course.models import UNet
+    >>> ax = plot_unet(UNet(1, 1, depth=2, base_channels=8), size=32)
+    >>> [t.get_text() for t in ax.texts][:6]  # level 0: encoder, decoder; level 1: encoder
+    ['8', '32x32', '8', '32x32', '16', '16x16']
+    >>> plt.close(ax.figure)
+    """
+    from course.models.unet import UNet
+
+    if not isinstance(model, UNet):
+        raise TypeError(f"model must be a course.models.UNet, got {type(model).__name__}")
+    depth = model.depth
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 2**depth:
+        raise ValueError(f"size must be an int >= 2**depth = {2**depth}, got {size!r}")
+    padded = -(-int(size) // 2**depth) * 2**depth
+    base = model.head.in_channels
+    channels = [base * 2**level for level in range(depth + 1)]
+    sides = [padded // 2**level for level in range(depth + 1)]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.6 * (2 * depth + 1) + 1, 1.1 * (depth + 1) + 1.2))
+    spatial = "x".join(["{s}"] * model.dims)
+
+    def box(x, level, colour):  # centre (x, y) and height of the block at this level
+        y, h = -level, 0.25 + 0.55 * sides[level] / sides[0]
+        ax.add_patch(Rectangle((x - 0.35, y - h / 2), 0.7, h, color=colour, alpha=0.8))
+        ax.text(x, y, f"{channels[level]}", ha="center", va="center", fontsize=9, weight="bold")
+        ax.text(x, y - h / 2 - 0.08, spatial.format(s=sides[level]), ha="center", va="top",
+                fontsize=8)  # fmt: skip
+        return y, h
+
+    def arrow(start, end, **style):
+        ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=12, **style))
+
+    last = 2 * depth
+    for level in range(depth + 1):
+        x_enc, x_dec = level, last - level
+        y, h = box(x_enc, level, "tab:blue" if level < depth else "tab:purple")
+        if level < depth:
+            box(x_dec, level, "tab:orange")
+            arrow((x_enc + 0.36, y), (x_dec - 0.36, y), linestyle="--", color="grey")
+            arrow((x_enc + 0.2, y - h / 2), (x_enc + 0.8, -level - 0.75), color="tab:blue")
+            arrow((x_dec - 0.8, -level - 0.75), (x_dec - 0.2, y - h / 2), color="tab:orange")
+    ax.text(-0.45, 0, f"input\n{model.in_channels}", ha="right", va="center", fontsize=9)
+    ax.text(last + 0.45, 0, f"1x1 conv\n-> {model.out_channels}", ha="left", va="center",
+            fontsize=9)  # fmt: skip
+    ax.legend(
+        handles=[
+            Patch(color="tab:blue", label="encoder block, then max pooling (sides / 2)"),
+            Patch(color="tab:purple", label="bottleneck"),
+            Patch(color="tab:orange", label="upsampling (sides x 2), then decoder block"),
+            Patch(color="grey", label="skip connection (concatenate)"),
+        ],
+        loc="lower center",
+        bbox_to_anchor=(0.5, 1.0),
+        ncol=2,
+        fontsize=8,
+        frameon=False,
+    )
+    ax.set_xlim(-1.3, last + 1.3)
+    ax.set_ylim(-depth - 0.9, 0.9)
     ax.set_axis_off()
     return ax

@@ -8,9 +8,21 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
+from matplotlib.colors import to_rgba  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.patches import Rectangle  # noqa: E402
+from sklearn.metrics import f1_score, jaccard_score  # noqa: E402
 
-from course.viz import overlay_mask, plot_history, show_grad_cam, show_images  # noqa: E402
+from course.models import UNet  # noqa: E402
+from course.viz import (  # noqa: E402
+    OVERLAP_COLOURS,
+    overlay_mask,
+    plot_history,
+    plot_unet,
+    show_grad_cam,
+    show_images,
+    show_overlap,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -129,3 +141,68 @@ def test_no_window_opened(monkeypatch):
     plot_history({"train_loss": [1.0]})
     show_grad_cam(np.zeros((4, 4)), np.eye(4))
     assert not called
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("shape", [(9, 13), (16, 16), (1, 5, 7)])
+def test_show_overlap_colours_and_scores(seed, shape):
+    rng = np.random.default_rng(seed)
+    pred, target = rng.random(shape) < 0.4, rng.random(shape) < 0.3
+    ax = show_overlap(torch.from_numpy(pred), target.astype(np.uint8))
+    rgba = ax.images[-1].get_array()
+    pred2d, target2d = pred.reshape(shape[-2:]), target.reshape(shape[-2:])
+    for key, region in [("TP", pred2d & target2d), ("FP", pred2d & ~target2d),
+                        ("FN", ~pred2d & target2d)]:  # fmt: skip
+        assert np.allclose(rgba[region], to_rgba(OVERLAP_COLOURS[key])), key
+    assert np.all(rgba[~pred2d & ~target2d][:, 3] == 0)  # true negatives transparent
+    dice = f1_score(target.ravel(), pred.ravel())
+    iou = jaccard_score(target.ravel(), pred.ravel())
+    assert ax.get_title().endswith(f"Dice {dice:.3f}, IoU {iou:.3f}")
+
+
+def test_show_overlap_empty_masks_and_image():
+    empty = np.zeros((6, 6), bool)
+    assert show_overlap(empty, empty).get_title().endswith("Dice 1.000, IoU 1.000")
+    ax = show_overlap(empty, np.eye(6, dtype=bool), image=np.ones((6, 6)), alpha=0.5)
+    assert ax.get_title() == "TP 0, FP 0, FN 6: Dice 0.000, IoU 0.000"
+    assert len(ax.images) == 2
+    assert np.allclose(ax.images[-1].get_array()[0, 0, 3], 0.5)
+
+
+def test_show_overlap_errors():
+    mask = np.zeros((4, 4), bool)
+    with pytest.raises(ValueError, match="pred has shape"):
+        show_overlap(mask, np.zeros((4, 5), bool))
+    with pytest.raises(ValueError, match="binary"):
+        show_overlap(mask + 0.5, mask)
+    with pytest.raises(ValueError, match="2D mask"):
+        show_overlap(np.zeros((2, 4, 4)), mask)
+    with pytest.raises(ValueError, match="image has shape"):
+        show_overlap(mask, mask, image=np.zeros((5, 5)))
+    with pytest.raises(ValueError, match="alpha"):
+        show_overlap(mask, mask, alpha=2)
+
+
+@pytest.mark.parametrize(
+    ("depth", "base", "dims", "size"), [(4, 16, 2, 64), (2, 8, 3, 20), (1, 4, 2, 2)]
+)
+def test_plot_unet_draws_every_level(depth, base, dims, size):
+    model = UNet(3, 2, depth=depth, base_channels=base, dims=dims)
+    ax = plot_unet(model, size=size)
+    boxes = [p for p in ax.patches if isinstance(p, Rectangle)]
+    assert len(boxes) == 2 * depth + 1  # encoder and decoder per level, and the bottleneck
+    texts = [t.get_text() for t in ax.texts]
+    padded = -(-size // 2**depth) * 2**depth  # the U-Net pads to a multiple of 2**depth
+    for level in range(depth + 1):
+        side = padded // 2**level
+        assert "x".join([str(side)] * dims) in texts
+        assert str(base * 2**level) in texts
+    assert texts.count("x".join([str(padded)] * dims)) == 2  # first encoder and last decoder
+    assert "input\n3" in texts and "1x1 conv\n-> 2" in texts
+
+
+def test_plot_unet_errors():
+    with pytest.raises(TypeError, match="UNet"):
+        plot_unet(torch.nn.Conv2d(1, 1, 3))
+    with pytest.raises(ValueError, match="2\\*\\*depth = 16"):
+        plot_unet(UNet(1, 1, depth=4), size=8)
