@@ -691,9 +691,9 @@ def adjust_gamma(
     .. math:: x' = a + (b - a)\\; g \\left(\\frac{x - a}{b - a}\\right)^{\\gamma}
 
     with :math:`[a, b]` the ``intensity_range`` (default: the image's minimum and maximum),
-    gain ``g``. ``gamma > 1`` darkens the mid-tones, ``gamma < 1`` brightens them; the
-    extremes stay in place. For an image in [0, 1] with ``intensity_range=(0, 1)`` this is
-    :func:`skimage.exposure.adjust_gamma`.
+    gain ``g``. ``gamma > 1`` darkens the mid-tones, ``gamma < 1`` brightens them; with
+    ``gain=1`` (the default) the extremes stay in place. For an image in [0, 1] with
+    ``intensity_range=(0, 1)`` this is :func:`skimage.exposure.adjust_gamma`.
 
     Parameters
     ----------

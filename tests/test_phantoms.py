@@ -112,7 +112,7 @@ def test_shepp_logan_3d_values():
 
 def test_shepp_logan_3d_cross_section_resembles_2d():
     n = 128
-    section = shepp_logan_3d(n)[round(3 * n / 8)]  # z = -0.25
+    section = shepp_logan_3d(n)[3 * n // 8]  # z = (2k + 1 - n) / n = -0.25 + 1/n
     flat = shepp_logan(n)
     # the ventricles: value 0 inside the head (skull 1 - brain 0.8 - ventricle 0.2)
     ventricles_2d = (np.abs(flat) < 0.05) & ndimage.binary_fill_holes(flat > 0.5)

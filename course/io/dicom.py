@@ -159,7 +159,9 @@ def window(image, level: float | None = None, width: float | None = None, *, pre
 
     Values below ``L - W/2`` are black (0), above ``L + W/2`` white (1): the width sets the
     contrast, the level the brightness. (The DICOM standard's VOI LUT uses ``L - 0.5`` and
-    ``W - 1`` for integer pixels; the difference is below one grey level.)
+    ``W - 1`` for integer pixels: white starts 1 HU lower, and the two ramps differ by at most
+    ``1 / (W - 1)`` of the output range, negligible for wide windows such as lung or soft
+    tissue, a few grey levels of 256 for narrow ones such as brain or stroke.)
 
     Parameters
     ----------

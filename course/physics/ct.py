@@ -1126,7 +1126,9 @@ def fbp(sinogram, theta=None, filter_name: str = "ramp", output_size: int | None
 
     i.e. ``backproject(filter_sinogram(sinogram, filter_name), theta)``: with the same sinogram,
     angles and filter it gives :func:`skimage.transform.iradon` (``circle=True``, linear
-    interpolation) up to float32 rounding and the slightly shorter zero-padding of the filter,
+    interpolation) up to float32 rounding, the slightly shorter zero-padding of the filter and,
+    for ``"hamming"`` and ``"hann"``, scikit-image's symmetric windows (``np.hamming(size)``,
+    slightly different from the periodic ones used here),
     except on the outermost ring of pixels of an even-sized image, which scikit-image reads
     partly from one detector beyond the last (from its zero-padding, where the filtered
     projection is not zero) and this function reads as zero. A batch

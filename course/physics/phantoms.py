@@ -170,8 +170,9 @@ def shepp_logan(n: int, modified: bool = True) -> np.ndarray:
         f(x, y) = \\sum_{k=1}^{10} \\rho_k \\, \\mathbb{1}[(x, y) \\in E_k]
 
     With ``modified=True`` (Toft's contrast, as :func:`skimage.data.shepp_logan_phantom`) the
-    values are 1 (skull), 0.2 (brain), 0 (ventricles), 0.3 and 0.4 (small features); with
-    ``modified=False`` the original 2, 1.02, 1.0, 1.03, 1.04. Dimensionless: scale it to an
+    values are 1 (skull), 0.2 (brain), 0 (ventricles), 0.3 and 0.4 (small features), and 0.1
+    where a small feature overlaps a ventricle; with ``modified=False`` the original 2, 1.02,
+    1.0, 1.03, 1.04 and 1.01. Dimensionless: scale it to an
     attenuation in 1/cm (e.g. times :data:`course.physics.ct.MU_WATER`) if you need one.
 
     Parameters
@@ -217,8 +218,9 @@ def shepp_logan_3d(n: int, modified: bool = True) -> np.ndarray:
 
     with ``(x', y')`` the in-plane coordinates relative to the centre, rotated by ``phi_k``
     about the z axis. The classic 2D cross-section (skull, brain, ventricles, small tumours) is
-    the axial slice at ``z = -0.25``, index ``round(3 n / 8)``; two more small ellipsoids sit at
-    ``z = 0.625``.
+    the axial slice at ``z = -0.25``: slice ``k`` is at ``z = (2 k + 1 - n) / n``, so the
+    index is ``3 n / 8 - 1/2`` (for ``n`` a multiple of 8, the two slices around it); two more
+    small ellipsoids sit at ``z = 0.625``.
 
     Parameters
     ----------
