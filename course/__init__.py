@@ -1,8 +1,12 @@
 """dlmi-course: the helper library of the *Deep learning for medical imaging* course.
 
-One module per topic (see ``COURSE.md``): :mod:`course.arithmetic` for output sizes and
-parameter counts, :mod:`course.conv` for convolution from scratch, :mod:`course.pooling` for
-pooling, and more as the course grows.
+One module per topic (the map is in ``course/README.md``): :mod:`course.arithmetic`,
+:mod:`course.conv` and :mod:`course.pooling` for the CNN building blocks, :mod:`course.physics`
+(CT, MRI, phantoms) and :mod:`course.io` (DICOM, NIfTI) for imaging, :mod:`course.datasets`,
+:mod:`course.models`, :mod:`course.metrics`, :mod:`course.losses`, :mod:`course.augment`,
+:mod:`course.train` and :mod:`course.explain` for deep learning, :mod:`course.viz` and
+:mod:`course.widgets` for figures and explorers, :mod:`course.checks` and :mod:`course.grading`
+for the labs.
 
 The two helpers here are used at the top of every notebook:
 

@@ -142,7 +142,7 @@ def cmd_datasets_build(args) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="course", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("doctor", help="versions, device and data availability")
+    commands.add_parser("doctor", help="versions of Python and the dependencies, and the device")
 
     def course_options(sub) -> None:
         sub.add_argument("--root", help="course root (default: this repository)")

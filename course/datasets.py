@@ -155,7 +155,9 @@ def synthetic_ct_slices(
     n : int
         Number of slices (>= 1).
     size : int, default 64
-        Slices are ``size x size`` pixels (>= 20).
+        Slices are ``size x size`` pixels, at least 20; a slice holds at most
+        :func:`course.physics.phantoms.max_lesions` ``(size)`` lesions, so the default
+        ``n_lesions=(1, 3)`` needs ``size >= 29``.
     photons : float or None, default 1e6
         Incident photons per ray; fewer photons = lower dose = more noise. None: no noise.
     seed : int, default 0
@@ -179,7 +181,7 @@ def synthetic_ct_slices(
     Raises
     ------
     ValueError
-        If ``n < 1`` or a lesion count does not fit the slice size.
+        If ``n < 1``, ``size < 20``, or more lesions than fit in a slice of that size.
 
     Examples
     --------
@@ -188,13 +190,21 @@ def synthetic_ct_slices(
     ((4, 32, 32), dtype('bool'), True)
     """
     from course.physics.ct import fbp, mu_to_hu, simulate_ct
-    from course.physics.phantoms import random_phantom
+    from course.physics.phantoms import max_lesions, random_phantom
 
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be a positive int, got {n!r}")
+        raise ValueError(f"n (the number of slices) must be a positive int, got {n!r}")
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 20:
+        raise ValueError(f"size (pixels per side) must be an int >= 20, got {size!r}")
     low, high = (n_lesions, n_lesions) if np.isscalar(n_lesions) else n_lesions
     if not 0 <= low <= high:
         raise ValueError(f"n_lesions must be an int or a range (low, high), got {n_lesions!r}")
+    if high > max_lesions(size):
+        advice = f"use size >= {7 * high + 8} or fewer lesions" if high <= 10 else "no slice holds more than 10"
+        raise ValueError(
+            f"n_lesions={n_lesions!r}: a {size}x{size} slice holds at most "
+            f"max_lesions({size}) = {max_lesions(size)} lesions; {advice}"
+        )
     rng = np.random.default_rng(seed)
     mus, masks = zip(
         *(random_phantom(size, rng, n_lesions=int(rng.integers(low, high + 1))) for _ in range(n)),
@@ -224,6 +234,8 @@ class SyntheticLesionCT(Dataset):
     n : int
         Number of slices.
     size : int, default 64
+        Slice side in pixels, >= 29 (a slice holds up to 3 lesions: see
+        :func:`synthetic_ct_slices`).
     photons : float or None, default 1e6
         Photons per ray (dose): try 1e4 for a low-dose data set.
     seed : int, default 0
@@ -565,6 +577,7 @@ def build_datasets(out, n_train: int = 400, size: int = 64, seed: int = 0) -> di
     n_train : int, default 400
         Training slices per synthetic set; validation and test sets have ``n_train // 4`` each.
     size : int, default 64
+        Slice side in pixels, >= 29 (as :class:`SyntheticLesionCT`).
     seed : int, default 0
         Train, validation and test sets use seeds ``seed``, ``seed + 10``, ``seed + 20``.
 

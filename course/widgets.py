@@ -235,12 +235,12 @@ def window_level_view(volume_hu, level: float, width: float, slice_index: int | 
         n = volume.shape[0]
         index = n // 2 if slice_index is None else _integer(slice_index, "slice_index", -n)
         if not -n <= index < n:
-            raise ValueError(f"slice_index must be in [0, {n - 1}] for {n} slices, got {index}")
+            raise ValueError(f"slice_index must be in [-{n}, {n - 1}] for {n} slices, got {index}")
         image = volume[index]
     else:
         if slice_index not in (None, 0):
             raise ValueError(
-                f"a 2D image has one slice: slice_index must be None, got {slice_index}"
+                f"a 2D image has one slice: slice_index must be None or 0, got {slice_index}"
             )
         image = volume
     return window(image, level, width)

@@ -100,10 +100,33 @@ def test_dataset_bad_arguments():
         SyntheticLesionCT(4, task="detection")
     with pytest.raises(TypeError, match="transform"):
         SyntheticLesionCT(4, transform="flip")
-    with pytest.raises(ValueError, match="n must"):
+    with pytest.raises(ValueError, match=r"n \(the number of slices\) must"):
         synthetic_ct_slices(0)
     with pytest.raises(ValueError, match="n_lesions"):
         synthetic_ct_slices(2, n_lesions=(3, 1))
+
+
+@pytest.mark.parametrize(
+    ("size", "n_lesions", "message"),
+    [
+        (16, 0, r"size \(pixels per side\) must be an int >= 20, got 16"),
+        (24, (1, 3), r"24x24 slice holds at most max_lesions\(24\) = 2 lesions; use size >= 29"),
+        (28, 3, r"use size >= 29"),
+        (64, 11, "no slice holds more than 10"),
+    ],
+)
+def test_slice_size_errors_name_the_size(size, n_lesions, message):
+    # the error must point at `size` (pixels), never at `n` (the number of slices)
+    with pytest.raises(ValueError, match=message):
+        synthetic_ct_slices(2, size=size, n_lesions=n_lesions)
+    if size >= 20 and n_lesions != 11:
+        with pytest.raises(ValueError, match="size >= 29"):
+            SyntheticLesionCT(2, size=size)
+
+
+def test_smallest_size_for_three_lesions_works():
+    hu, masks = synthetic_ct_slices(3, size=29, n_lesions=3, photons=None, seed=1)
+    assert hu.shape == (3, 29, 29) and masks.any(axis=(1, 2)).all()
 
 
 def test_head_volume_lesion_is_a_ball_inside_the_brain():

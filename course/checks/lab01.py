@@ -121,7 +121,7 @@ def _float_array(value, name: str, shape=None) -> np.ndarray:
     if raw.dtype.kind != "f":
         raise AssertionError(
             f"{name} should hold floating-point numbers, got dtype {raw.dtype} "
-            "(convert with .astype(np.float32) or np.float64 before multiplying)"
+            "(return floats, e.g. with .astype(np.float64); in to_hu, convert before multiplying)"
         )
     return as_array(raw, name, shape=shape)
 

@@ -80,7 +80,10 @@ def q1_output_size(output_size) -> None:
 
 # --- q2 --------------------------------------------------------------------------------------
 def q2_same_padding(same_padding) -> None:
-    """Check ``same_padding(kernel_size, dilation=1)``: P = D (K - 1) / 2, ValueError if odd."""
+    """Check ``same_padding(kernel_size, dilation=1)``: P = D (K - 1) / 2.
+
+    ValueError if D (K - 1) is odd (e.g. K = 4).
+    """
     guard()
     for k, d, expected in [(3, 1, 1), (5, 1, 2), (7, 1, 3), (1, 1, 0), (3, 2, 2)]:
         got = as_int(same_padding(k, dilation=d), f"same_padding({k}, dilation={d})")
