@@ -200,7 +200,9 @@ def synthetic_ct_slices(
     if not 0 <= low <= high:
         raise ValueError(f"n_lesions must be an int or a range (low, high), got {n_lesions!r}")
     if high > max_lesions(size):
-        advice = f"use size >= {7 * high + 8} or fewer lesions" if high <= 10 else "no slice holds more than 10"
+        advice = f"use size >= {7 * high + 8} or fewer lesions"
+        if high > 10:
+            advice = "no slice holds more than 10"
         raise ValueError(
             f"n_lesions={n_lesions!r}: a {size}x{size} slice holds at most "
             f"max_lesions({size}) = {max_lesions(size)} lesions; {advice}"
