@@ -16,6 +16,7 @@ from course.checks._common import (
     as_int,
     assert_close,
     assert_shape,
+    call,
     find_tampering,
     guard,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "as_int",
     "assert_close",
     "assert_shape",
+    "call",
     "find_tampering",
     "guard",
 ]

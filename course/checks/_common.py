@@ -26,6 +26,7 @@ import numpy.testing  # imported now (NumPy imports it lazily) so that it is sna
 
 __all__ = [
     "TamperingError",
+    "call",
     "as_array",
     "as_float",
     "as_int",
@@ -466,6 +467,32 @@ def assert_close(actual, expected, name: str, *, rtol: float = 1e-6, atol: float
             f"worst at index {tuple(int(i) for i in worst)}: got {float(actual[worst])}, "
             f"expected {float(expected[worst])}"
         )
+
+
+def call(function, args: tuple = (), what: str = "your function", kwargs: dict | None = None):
+    """Call a student's function for a check: ``function(*args, **kwargs)``.
+
+    A crash becomes an AssertionError that names the call (``what``), so the student sees on
+    which input the answer failed; NotImplementedError (the part is not done yet) and
+    AssertionError pass through unchanged.
+
+    Examples
+    --------
+    >>> call(len, ([1, 2],), "len([1, 2])")
+    2
+    >>> call(int, ("x",), 'int("x")')
+    Traceback (most recent call last):
+    ...
+    AssertionError: int("x") raised ValueError: invalid literal for int() with base 10: 'x'
+    """
+    if not callable(function):
+        raise AssertionError(f"expected a function, got {type(function).__name__}")
+    try:
+        return function(*args, **(kwargs or {}))
+    except (NotImplementedError, AssertionError):
+        raise
+    except Exception as error:  # noqa: BLE001 - any error of the answer is reported
+        raise AssertionError(f"{what} raised {type(error).__name__}: {error}") from error
 
 
 def is_number(value) -> bool:

@@ -17,7 +17,7 @@ import pydicom
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian
 
-from course.checks._common import as_array, as_float, assert_close, guard
+from course.checks._common import as_array, as_float, assert_close, call, guard
 from course.datasets import sample_path
 from course.io import dicom
 
@@ -103,18 +103,6 @@ def lesion_volume(shape, center, radii, seed: int, lesion_hu=80, background_hu=3
     return np.round(volume)
 
 
-def _call(function, *args, what: str):
-    """Call the student's function; a crash becomes an AssertionError saying on what input."""
-    if not callable(function):
-        raise AssertionError(f"expected a function, got {type(function).__name__}")
-    try:
-        return function(*args)
-    except (NotImplementedError, AssertionError):
-        raise
-    except Exception as error:
-        raise AssertionError(f"{what} raised {type(error).__name__}: {error}") from error
-
-
 def _float_array(value, name: str, shape=None) -> np.ndarray:
     """The answer as float64, after checking that it holds real floating-point numbers."""
     raw = as_array(value, name, dtype=None)
@@ -132,7 +120,7 @@ def _float_array(value, name: str, shape=None) -> np.ndarray:
 def check_to_hu(to_hu, ds_factory, expected, what: str) -> None:
     """Compare ``to_hu(ds)`` with ``expected`` (the data set is built fresh for the call)."""
     expected = np.asarray(expected, dtype=np.float64)
-    result = _call(to_hu, ds_factory(), what=f"to_hu({what})")
+    result = call(to_hu, (ds_factory(),), f"to_hu({what})")
     actual = _float_array(result, f"to_hu({what})", shape=expected.shape)
     assert_close(actual, expected, f"to_hu({what})", rtol=1e-6, atol=1e-3)
 
@@ -170,7 +158,7 @@ def reference_window(image, level, width) -> np.ndarray:
 def check_window(window, image, level, width, what: str) -> None:
     original = np.array(image, copy=True)
     given = np.array(image, copy=True)
-    result = _call(window, given, level, width, what=f"window({what}, {level}, {width})")
+    result = call(window, (given, level, width), f"window({what}, {level}, {width})")
     name = f"window({what}, level={level}, width={width})"
     actual = _float_array(result, name, shape=original.shape)
     assert_close(actual, reference_window(original, level, width), name, rtol=1e-5, atol=1e-6)
@@ -196,7 +184,7 @@ def check_to_display(to_display, hu, preset: str, what: str) -> None:
     level, width = dicom.WINDOW_PRESETS[preset]
     expected = np.round(255.0 * reference_window(hu, level, width))
     name = f"to_display({what}, {preset!r})"
-    result = _call(to_display, np.array(hu, copy=True), preset, what=name)
+    result = call(to_display, (np.array(hu, copy=True), preset), name)
     raw = as_array(result, name, dtype=None, shape=np.shape(hu))
     if raw.dtype != np.uint8:
         raise AssertionError(f"{name} should have dtype uint8 (0..255), got {raw.dtype}")
@@ -251,7 +239,7 @@ def check_load_series(load_series, volume_hu, spacing, what: str, seed: int, **o
     name = f"load_series(<{what}>)"
     with tempfile.TemporaryDirectory() as tmp:
         folder = write_shuffled_series(expected, spacing, Path(tmp) / "series", seed, **options)
-        result = _call(load_series, str(folder), what=name)
+        result = call(load_series, (str(folder),), name)
     volume, got_spacing = _unpack_series(result, name)
     volume = _float_array(volume, f"{name} volume", shape=expected.shape)
     got_spacing = as_array(got_spacing, f"{name} spacing", shape=(3,))
@@ -285,7 +273,7 @@ def check_lesion_volume(lesion_volume_ml, mask, spacing, what: str) -> None:
     mask = np.asarray(mask)
     expected = float(np.count_nonzero(mask)) * float(np.prod(spacing)) / 1000.0
     name = f"lesion_volume_ml({what}, spacing={tuple(float(s) for s in spacing)})"
-    result = _call(lesion_volume_ml, mask.copy(), spacing, what=name)
+    result = call(lesion_volume_ml, (mask.copy(), spacing), name)
     actual = as_float(result, name)
     if not np.isclose(actual, expected, rtol=1e-6, atol=1e-12):
         raise AssertionError(
@@ -313,7 +301,7 @@ def check_measure_lesion(measure_lesion, volume_hu, spacing, low, high, what, se
     name = f"measure_lesion(<{what}>, {low}, {high})"
     with tempfile.TemporaryDirectory() as tmp:
         folder = write_shuffled_series(volume_hu, spacing, Path(tmp) / "series", seed, **options)
-        result = _call(measure_lesion, str(folder), low, high, what=name)
+        result = call(measure_lesion, (str(folder), low, high), name)
     actual = as_float(result, name)
     if not np.isclose(actual, expected, rtol=1e-6, atol=1e-9):
         raise AssertionError(

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from course.checks._common import as_array, as_float, assert_close, guard
+from course.checks._common import as_array, as_float, assert_close, call, guard
 from course.losses import soft_dice_loss as library_soft_dice_loss
 from course.metrics import dice as library_dice
 from course.metrics import iou as library_iou
@@ -41,17 +41,6 @@ DICE_BAR = 0.75  # mean Dice on held-out slices
 IMAGE_SIZE = 64  # the slices are IMAGE_SIZE x IMAGE_SIZE
 LECTURE_PRED = np.array([[0, 1, 1], [0, 1, 0]])
 LECTURE_TARGET = np.array([[0, 1, 0], [0, 1, 1]])
-
-
-def call(function, args: tuple, what: str, kwargs: dict | None = None):
-    """``function(*args, **kwargs)``; an unexpected exception becomes an AssertionError naming
-    the call (NotImplementedError and AssertionError pass through unchanged)."""
-    try:
-        return function(*args, **(kwargs or {}))
-    except (NotImplementedError, AssertionError):
-        raise
-    except Exception as error:  # noqa: BLE001 - any error of the answer is reported
-        raise AssertionError(f"{what} raised {type(error).__name__}: {error}") from error
 
 
 def _show(mask) -> str:

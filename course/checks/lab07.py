@@ -17,7 +17,7 @@ from scipy import ndimage
 
 from course.augment import adjust_gamma as library_adjust_gamma
 from course.augment import random_affine
-from course.checks._common import as_array, assert_close, guard
+from course.checks._common import as_array, assert_close, call, guard
 
 __all__ = [
     "call",
@@ -32,17 +32,6 @@ __all__ = [
     "q5_gamma_pair",
     "q6_contrast_noise_pair",
 ]
-
-
-def call(function, args: tuple, what: str):
-    """``function(*args)``; an unexpected exception becomes an AssertionError naming the call
-    (NotImplementedError and AssertionError pass through unchanged)."""
-    try:
-        return function(*args)
-    except (NotImplementedError, AssertionError):
-        raise
-    except Exception as error:  # noqa: BLE001 - any error of the answer is reported
-        raise AssertionError(f"{what} raised {type(error).__name__}: {error}") from error
 
 
 def check_pair(result, what: str, mask: np.ndarray, image_shape=None, mask_shape=None):
