@@ -25,6 +25,8 @@ from course.checks.lab05 import (
     predict_logits,
 )
 
+from ._models import stored_numbers
+
 HELD_OUT_SEED = 7919  # the training set uses seeds 0 and 1, the visible check 100 and 101
 HELD_OUT_N = 400
 
@@ -110,23 +112,6 @@ def q3_receptive_field(receptive_field) -> None:
 
 
 # --- the model -------------------------------------------------------------------------------
-def stored_numbers(model: nn.Module) -> int:
-    """Every number the model stores: parameters, buffers and plain tensor attributes."""
-    seen, total = set(), 0
-    for module in model.modules():
-        tensors = list(module.parameters(recurse=False)) + list(module.buffers(recurse=False))
-        for value in vars(module).values():
-            if isinstance(value, torch.Tensor):
-                tensors.append(value)
-            elif isinstance(value, (list, tuple)):
-                tensors += [v for v in value if isinstance(v, torch.Tensor)]
-        for tensor in tensors:
-            if id(tensor) not in seen:
-                seen.add(id(tensor))
-                total += int(tensor.numel())
-    return total
-
-
 def _check_size(model, what: str) -> None:
     if not isinstance(model, nn.Module):
         raise AssertionError(f"{what} should be a torch.nn.Module, got {type(model).__name__}")

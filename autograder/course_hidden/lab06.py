@@ -30,6 +30,8 @@ from course.checks.lab06 import (
     raises_on_shapes,
 )
 
+from ._models import stored_numbers
+
 HELD_OUT_SEEDS = (2024, 4099)  # the training set uses seed 0, the visible check 1000
 HELD_OUT_N = 64  # slices per seed
 
@@ -200,23 +202,6 @@ def q4_predict_masks(predict_masks) -> None:
 
 
 # --- the trained network ---------------------------------------------------------------------
-def stored_numbers(model: nn.Module) -> int:
-    """Every number the model stores: parameters, buffers and plain tensor attributes."""
-    seen, total = set(), 0
-    for module in model.modules():
-        tensors = list(module.parameters(recurse=False)) + list(module.buffers(recurse=False))
-        for value in vars(module).values():
-            if isinstance(value, torch.Tensor):
-                tensors.append(value)
-            elif isinstance(value, (list, tuple)):
-                tensors += [v for v in value if isinstance(v, torch.Tensor)]
-        for tensor in tensors:
-            if id(tensor) not in seen:
-                seen.add(id(tensor))
-                total += int(tensor.numel())
-    return total
-
-
 def q5_trained_unet(model) -> None:
     guard()
     check_module(model, "model")
