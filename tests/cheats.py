@@ -50,3 +50,9 @@ def always_equal(*args, **kwargs):
 def always_equal_pair(*args, **kwargs):
     """Like :func:`always_equal` for a function that returns two values."""
     return AlwaysEqual(), AlwaysEqual()
+
+
+def cases(table: dict[str, list]) -> list[tuple[str, object]]:
+    """The ``(check name, answer)`` pairs of a table ``{check name: [answers]}``, for
+    ``pytest.mark.parametrize("name, answer", cases(TABLE))``."""
+    return [(name, answer) for name, answers in table.items() for answer in answers]

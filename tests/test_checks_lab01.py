@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
-from cheats import AlwaysEqual, hidden_checks
+from cheats import AlwaysEqual, cases, hidden_checks
 
 from course.checks import lab01 as visible
 from course.io import dicom
@@ -73,11 +73,9 @@ CORRECT = {
 
 
 @pytest.mark.parametrize("module", MODULES)
-@pytest.mark.parametrize(
-    "name, index", [(name, i) for name, answers in CORRECT.items() for i in range(len(answers))]
-)
-def test_correct_answers_pass(module, name, index):
-    getattr(module, name)(CORRECT[name][index])
+@pytest.mark.parametrize("name, answer", cases(CORRECT))
+def test_correct_answers_pass(module, name, answer):
+    getattr(module, name)(answer)
 
 
 # --- typical wrong answers -------------------------------------------------------------------
@@ -260,21 +258,16 @@ HIDDEN_ONLY = {  # pass the visible examples by luck, fail on the hidden inputs
 
 
 @pytest.mark.parametrize("module", MODULES)
-@pytest.mark.parametrize(
-    "name, index", [(name, i) for name, answers in WRONG.items() for i in range(len(answers))]
-)
-def test_wrong_answers_fail(module, name, index):
+@pytest.mark.parametrize("name, answer", cases(WRONG))
+def test_wrong_answers_fail(module, name, answer):
     with pytest.raises(AssertionError):
-        getattr(module, name)(WRONG[name][index])
+        getattr(module, name)(answer)
 
 
-@pytest.mark.parametrize(
-    "name, index",
-    [(name, i) for name, answers in HIDDEN_ONLY.items() for i in range(len(answers))],
-)
-def test_hidden_tests_catch_what_the_visible_ones_miss(name, index):
+@pytest.mark.parametrize("name, answer", cases(HIDDEN_ONLY))
+def test_hidden_tests_catch_what_the_visible_ones_miss(name, answer):
     with pytest.raises(AssertionError):
-        getattr(hidden, name)(HIDDEN_ONLY[name][index])
+        getattr(hidden, name)(answer)
 
 
 def test_hu_without_tags_fails_visible_check():

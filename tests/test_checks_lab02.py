@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from cheats import AlwaysEqual, hidden_checks
+from cheats import AlwaysEqual, cases, hidden_checks
 from scipy import ndimage
 
 from course.checks import lab02 as visible
@@ -99,11 +99,9 @@ CORRECT = {
 
 
 @pytest.mark.parametrize("module", MODULES)
-@pytest.mark.parametrize(
-    "name, index", [(name, i) for name, answers in CORRECT.items() for i in range(len(answers))]
-)
-def test_correct_answers_pass(module, name, index):
-    getattr(module, name)(CORRECT[name][index])
+@pytest.mark.parametrize("name, answer", cases(CORRECT))
+def test_correct_answers_pass(module, name, answer):
+    getattr(module, name)(answer)
 
 
 # --- typical wrong answers -------------------------------------------------------------------
@@ -226,21 +224,16 @@ HIDDEN_ONLY = {
 
 
 @pytest.mark.parametrize("module", MODULES)
-@pytest.mark.parametrize(
-    "name, index", [(name, i) for name, answers in WRONG.items() for i in range(len(answers))]
-)
-def test_wrong_answers_fail(module, name, index):
+@pytest.mark.parametrize("name, answer", cases(WRONG))
+def test_wrong_answers_fail(module, name, answer):
     with pytest.raises(AssertionError):
-        getattr(module, name)(WRONG[name][index])
+        getattr(module, name)(answer)
 
 
-@pytest.mark.parametrize(
-    "name, index",
-    [(name, i) for name, answers in HIDDEN_ONLY.items() for i in range(len(answers))],
-)
-def test_hidden_tests_catch_more(name, index):
+@pytest.mark.parametrize("name, answer", cases(HIDDEN_ONLY))
+def test_hidden_tests_catch_more(name, answer):
     with pytest.raises(AssertionError):
-        getattr(hidden, name)(HIDDEN_ONLY[name][index])
+        getattr(hidden, name)(answer)
 
 
 def test_messages_teach():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from cheats import AlwaysEqual, hidden_checks
+from cheats import AlwaysEqual, cases, hidden_checks
 
 from course.checks import lab03 as visible
 from course.physics import mri
@@ -83,11 +83,9 @@ CORRECT = {
 
 
 @pytest.mark.parametrize("module", MODULES)
-@pytest.mark.parametrize(
-    "name, index", [(name, i) for name, answers in CORRECT.items() for i in range(len(answers))]
-)
-def test_correct_answers_pass(module, name, index):
-    getattr(module, name)(CORRECT[name][index])
+@pytest.mark.parametrize("name, answer", cases(CORRECT))
+def test_correct_answers_pass(module, name, answer):
+    getattr(module, name)(answer)
 
 
 # --- typical wrong answers -------------------------------------------------------------------
@@ -245,12 +243,10 @@ WRONG = {
 
 
 @pytest.mark.parametrize("module", MODULES)
-@pytest.mark.parametrize(
-    "name, index", [(name, i) for name, answers in WRONG.items() for i in range(len(answers))]
-)
-def test_wrong_answers_fail(module, name, index):
+@pytest.mark.parametrize("name, answer", cases(WRONG))
+def test_wrong_answers_fail(module, name, answer):
     with pytest.raises(AssertionError):
-        getattr(module, name)(WRONG[name][index])
+        getattr(module, name)(answer)
 
 
 def test_messages_teach():
