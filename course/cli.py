@@ -55,6 +55,11 @@ def doctor() -> int:
         print(f"  {name:<14} {version}")
     if "torch" not in missing:
         print(f"device: {course.get_device()}")
+    if sys.platform.startswith("linux"):
+        from course.grading.sandbox import report
+
+        for name, verdict in report().items():
+            print(f"grading sandbox {name}: {verdict}")
     if missing:
         print(f'missing: {", ".join(missing)} -- run: pip install -e ".[dev]"', file=sys.stderr)
         return 1
@@ -98,6 +103,10 @@ def cmd_autograde(args) -> int:
         workers=args.workers,
         timeout=args.timeout,
         memory_mb=args.memory_mb,
+        sandbox=args.sandbox,
+        limits=grading.Limits(
+            cpu_seconds=args.cpu_seconds, processes=args.processes, scratch_mb=args.scratch_mb
+        ),
     )
     return 0 if run.rows is not None else 1
 
@@ -167,6 +176,16 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument(
         "--memory-mb", type=int, default=4096, help="memory of a grading kernel (4096 MB)"
     )
+    grade.add_argument(
+        "--sandbox",
+        choices=("auto", "bwrap", "landlock", "none"),
+        default="auto",
+        help="where each submission runs: auto (the strongest that works here), bwrap, "
+        "landlock, or none (no protection; must be asked for)",
+    )
+    grade.add_argument("--cpu-seconds", type=int, default=3600, help="CPU time per process")
+    grade.add_argument("--processes", type=int, default=256, help="processes per submission")
+    grade.add_argument("--scratch-mb", type=int, default=1024, help="scratch folder size (MB)")
     course_options(grade)
     grade.set_defaults(func=cmd_autograde)
 

@@ -114,7 +114,7 @@ _C_TYPES = (
     types.ClassMethodDescriptorType,
     np.ufunc,
 )
-_TRUSTED_PREFIXES = ("<frozen ",)
+_TRUSTED_PREFIXES = ("<frozen ", "<course hidden ")
 # The guard must work when builtins were replaced: it uses these references, taken at import.
 _isinstance, _callable, _getattr, _len, _type = isinstance, callable, getattr, len, type
 _list, _sorted, _vars, _str, _frozenset = list, sorted, vars, str, frozenset

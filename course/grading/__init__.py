@@ -39,6 +39,7 @@ from .kernel import kill_processes  # noqa: E402
 from .layout import Course, CourseError  # noqa: E402
 from .release import release  # noqa: E402
 from .run import ClassRun, autograde, summary  # noqa: E402
+from .sandbox import Limits, SandboxError, choose  # noqa: E402
 from .scan import scan_notebook  # noqa: E402
 from .validate import validate  # noqa: E402
 
@@ -46,8 +47,11 @@ __all__ = [
     "ClassRun",
     "Course",
     "CourseError",
+    "Limits",
+    "SandboxError",
     "Submission",
     "autograde",
+    "choose",
     "collect_submissions",
     "configure",
     "kill_processes",

@@ -29,6 +29,7 @@ from .layout import (
     Course,
     CourseError,
 )
+from .sandbox import Limits
 
 
 def nbgrader_config(
@@ -38,6 +39,9 @@ def nbgrader_config(
     timeout: int = DEFAULT_TIMEOUT,
     memory_mb: int = DEFAULT_MEMORY_MB,
     threads: int = 0,
+    sandbox: str = "auto",
+    bwrap: str = "",
+    limits: Limits | None = None,
 ) -> Config:
     """The nbgrader configuration of the course (what ``autograder/nbgrader_config.py`` loads).
 
@@ -53,6 +57,11 @@ def nbgrader_config(
         Data memory limit of the grading kernel (0: none).
     threads : int
         BLAS/OpenMP threads in the grading kernel (0: unchanged).
+    sandbox : {"auto", "bwrap", "landlock", "none"}
+        Where the kernel runs (:mod:`course.grading.sandbox`); ``bwrap`` names the binary
+        that a probe chose.
+    limits : Limits, optional
+        CPU time, processes and scratch size of the kernel (default :class:`Limits`).
 
     Returns
     -------
@@ -79,9 +88,15 @@ def nbgrader_config(
     c.Execute.iopub_timeout = 10
     c.Execute.startup_timeout = 180  # a busy machine: starting the kernel imports PyTorch
     c.Execute.shutdown_kernel = "immediate"  # kill the kernel's process group, do not wait
+    limits = limits or Limits(memory_mb=int(memory_mb))
     c.CourseExecute.memory_mb = int(memory_mb)
+    c.CourseExecute.cpu_seconds = limits.cpu_seconds
+    c.CourseExecute.processes = limits.processes
+    c.CourseExecute.scratch_mb = limits.scratch_mb
     c.CourseExecute.threads = int(threads)
-    c.CourseExecute.pythonpath = course.pythonpath()
+    c.CourseExecute.sandbox = sandbox
+    c.CourseExecute.bwrap = bwrap
+    c.CourseExecute.hidden_dir = str(course.hidden)
     c.CourseExecute.preload = "numpy,torch" if _has_module("torch") else "numpy"
     c.IgnorePattern.enabled = True
     c.IgnorePattern.pattern = r"[\s\S]"  # any stderr output of a test cell (see KeepStderr)

@@ -25,25 +25,10 @@ from nbgrader.preprocessors import (
     LimitOutput,
     NbGraderPreprocessor,
 )
-from traitlets import Integer, List, Unicode
+from traitlets import Integer, Unicode
 
 from .layout import DEFAULT_MEMORY_MB, HIDDEN_BLOCK, MAX_OUTPUT_CHARS
-
-# Run as `python -c LAUNCHER python -m ipykernel_launcher -f CONNECTION ...`: limits the data
-# memory of the kernel, then becomes the kernel.
-_LAUNCHER = """
-import os, sys
-try:
-    import resource
-    mb = int(os.environ.get("COURSE_GRADER_MEMORY_MB") or 0)
-    if mb > 0:
-        limit = mb * 1048576
-        resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-except (ImportError, ValueError, OSError):
-    pass
-os.execv(sys.argv[1], sys.argv[1:])
-"""
+from .sandbox import Bubblewrap, Landlock, Limits, NoSandbox, Sandbox, choose
 
 # The IPython startup file of the grading kernel: imports the checks' guard before any cell (its
 # snapshot of numpy, builtins ... is then genuine) and keeps what the final probe compares.
@@ -105,11 +90,84 @@ _PROBE_MIME = "application/x-course-probe+json"
 
 
 class GradingKernelManager(AsyncKernelManager):
-    """Starts the kernel through the memory-limiting launcher, with this interpreter."""
+    """Starts the kernel in the grading sandbox, talking over Unix sockets (``ipc``).
+
+    A kernel in its own network namespace cannot be reached over TCP: the connection is a set of
+    Unix sockets in a per-kernel runtime folder that both sides see. Interrupts are sent as a
+    message (a signal would stop at the sandbox's first process).
+    """
+
+    sandbox: Sandbox = NoSandbox()
+    limits: Limits = Limits()
+    runtime: Path | None = None
+    scratch: Path | None = None
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+        self.kernel_spec.interrupt_mode = "message"
         kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", self.connection_file]
-        return [sys.executable, "-c", _LAUNCHER, *kernel, *(extra_arguments or [])]
+        return self.sandbox.command(
+            [*kernel, *(extra_arguments or [])],
+            runtime=self.runtime,
+            scratch=self.scratch,
+            limits=self.limits,
+        )
+
+
+def kernel_environment(home: str, threads: int = 0, **extra: str) -> dict[str, str]:
+    """The kernel's environment, built from an allow-list (never the instructor's shell).
+
+    ``PATH``, the locale, the time zone and the OpenBLAS processor settings come from the host;
+    ``HOME`` and ``TMPDIR`` are the scratch folder; ``threads`` (> 0) sets the thread counts.
+    """
+    env = {
+        "PATH": os.pathsep.join([os.path.dirname(sys.executable), "/usr/local/bin:/usr/bin:/bin"]),
+        "LANG": "C.UTF-8",
+        "HOME": home,
+        "TMPDIR": home,
+        "MPLBACKEND": "Agg",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+        "JUPYTER_PLATFORM_DIRS": "1",
+    }
+    for name in ("LANG", "LC_ALL", "TZ", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+        if os.environ.get(name):
+            env[name] = os.environ[name]
+    names = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+    for name in names:
+        if threads > 0:
+            env[name] = str(threads)
+        elif os.environ.get(name):
+            env[name] = os.environ[name]
+    env.update(extra)
+    return env
+
+
+def hidden_loader(folder: str | os.PathLike, source: str) -> str:
+    """Code that defines the hidden-check modules a test cell imports, from their sources.
+
+    The hidden checks never exist as files where the kernel runs: the modules that ``source``
+    imports from ``course_hidden`` (and the package's private helpers ``_*.py``) are read here,
+    outside the sandbox, and sent with the test cell when it runs.
+    """
+    folder = Path(folder, "course_hidden")
+    wanted = set(re.findall(r"course_hidden(?:\s+import\s+|\.)(\w+)", source))
+    names = sorted(p.stem for p in folder.glob("_*.py") if p.stem != "__init__")
+    names += sorted(n for n in wanted if not n.startswith("_"))
+    modules = [(n, (folder / f"{n}.py").read_text(encoding="utf-8")) for n in names]
+    return (  # each module once per kernel, as an import would (the guard watches them)
+        "import sys as _s, types as _t\n"
+        "if 'course_hidden' not in _s.modules:\n"
+        "    _s.modules['course_hidden'] = _t.ModuleType('course_hidden')\n"
+        "    _s.modules['course_hidden'].__path__ = []\n"
+        f"for _n, _c in {modules!r}:\n"
+        "    if 'course_hidden.' + _n not in _s.modules:\n"
+        "        _m = _s.modules['course_hidden.' + _n] = _t.ModuleType('course_hidden.' + _n)\n"
+        "        _m.__package__ = 'course_hidden'\n"
+        "        setattr(_s.modules['course_hidden'], _n, _m)\n"
+        "        exec(compile(_c, '<course hidden ' + _n + '>', 'exec'), _m.__dict__)\n"
+        "_s = _t = _n = _c = _m = None\n"
+        "del _s, _t, _n, _c, _m\n"
+    )
 
 
 def _error_output(ename: str, evalue: str) -> nbformat.NotebookNode:
@@ -179,6 +237,19 @@ def _become_subreaper() -> None:
             ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
 
 
+def _folder_size(folder: Path, most: int = 20_000) -> int:
+    """Bytes in the files under ``folder`` (a folder of more than ``most`` entries: infinite)."""
+    total, seen = 0, 0
+    for path, _dirs, files in os.walk(folder):
+        seen += len(files) + len(_dirs)
+        if seen > most:
+            return 2**62
+        for name in files:
+            with contextlib.suppress(OSError):
+                total += os.lstat(os.path.join(path, name)).st_blocks * 512
+    return total
+
+
 class CourseExecute(Execute):
     """nbgrader's Execute, made to survive the submission it runs.
 
@@ -197,13 +268,22 @@ class CourseExecute(Execute):
     memory_mb = Integer(DEFAULT_MEMORY_MB, help="Data memory limit of the kernel (MB).").tag(
         config=True
     )
+    cpu_seconds = Integer(Limits.cpu_seconds, help="CPU time of a kernel process (s).").tag(
+        config=True
+    )
+    processes = Integer(Limits.processes, help="Processes in the sandbox.").tag(config=True)
+    scratch_mb = Integer(Limits.scratch_mb, help="Scratch folder size (MB).").tag(config=True)
     max_output_chars = Integer(MAX_OUTPUT_CHARS, help="Output kept per cell.").tag(config=True)
     threads = Integer(0, help="Threads for BLAS/OpenMP/PyTorch in the kernel (0: leave).").tag(
         config=True
     )
-    pythonpath = List(Unicode(), help="Folders put first on the kernel's sys.path.").tag(
-        config=True
-    )
+    sandbox = Unicode(
+        "auto", help="auto, bwrap, landlock or none (see course.grading.sandbox)."
+    ).tag(config=True)
+    bwrap = Unicode("", help="The bwrap binary a probe chose (empty: find one).").tag(config=True)
+    hidden_dir = Unicode(
+        "", help="Folder holding course_hidden/, read outside the sandbox (empty: none)."
+    ).tag(config=True)
     preload = Unicode("numpy", help="Modules imported by the startup file.").tag(config=True)
 
     def __init__(self, **kwargs) -> None:
@@ -211,29 +291,46 @@ class CourseExecute(Execute):
         super().__init__(**kwargs)
         self.kernel_name = "python3"
 
+    def _sandbox(self) -> Sandbox:
+        if self.sandbox == "bwrap" and self.bwrap:
+            return Bubblewrap(self.bwrap)
+        if self.sandbox == "landlock":
+            return Landlock()
+        if self.sandbox == "none":
+            return NoSandbox()
+        return choose(self.sandbox)
+
+    def _limits(self) -> Limits:
+        return Limits(self.memory_mb, self.cpu_seconds, self.processes, self.scratch_mb)
+
+    def create_kernel_manager(self):
+        km = super().create_kernel_manager()
+        self._runtime = Path(tempfile.mkdtemp(prefix="course-kernel-"))
+        self._scratch = self._runtime / "scratch"
+        self._scratch.mkdir()
+        km.sandbox, km.limits = self._sandbox(), self._limits()
+        km.runtime, km.scratch = self._runtime, self._scratch
+        km.transport, km.ip = "ipc", str(self._runtime / "kernel")
+        km.connection_file = str(self._runtime / "kernel.json")
+        return km
+
     # kernel start: environment, startup file, watchdog
     async def async_start_new_kernel(self, **kwargs) -> None:
-        self._ipython_dir = tempfile.mkdtemp(prefix="course-ipython-")
-        startup = Path(self._ipython_dir) / "profile_default" / "startup"
+        ipython_dir = self._runtime / "ipython"
+        startup = ipython_dir / "profile_default" / "startup"
         startup.mkdir(parents=True)
         (startup / "00-course-grader.py").write_text(_STARTUP, encoding="utf-8")
-        env = dict(kwargs.get("env") or os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(
-            [*self.pythonpath, *filter(None, [env.get("PYTHONPATH")])]
-        )
-        env.update(
-            IPYTHONDIR=self._ipython_dir,
-            COURSE_GRADER_MEMORY_MB=str(self.memory_mb),
+        import course
+
+        kwargs["env"] = kernel_environment(
+            self.km.sandbox.cwd(self._scratch),
+            self.threads,
+            IPYTHONDIR=str(ipython_dir),
+            PYTHONPATH=str(Path(course.__file__).resolve().parents[1]),
             COURSE_GRADING_TOKEN=self._token,
             COURSE_GRADER_PRELOAD=self.preload,
-            MPLBACKEND="Agg",
-            PYDEVD_DISABLE_FILE_VALIDATION="1",
-            PYTHONDONTWRITEBYTECODE="1",
         )
-        if self.threads > 0:
-            for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-                env[name] = str(self.threads)
-        kwargs["env"] = env
+        kwargs["cwd"] = str(self._scratch)
         await super().async_start_new_kernel(**kwargs)
         process, pgid = self._kernel_process()
         if process is not None:
@@ -248,11 +345,24 @@ class CourseExecute(Execute):
         return process, getattr(provisioner, "pgid", None)
 
     def _start_watchdog(self) -> None:
+        """A thread that ends the kernel's sandbox above the memory, process or disk limits."""
         process, _pgid = self._kernel_process()
-        if process is None or self.memory_mb <= 0:
+        if process is None:
             return
-        limit = (1.25 * self.memory_mb + 1024) * 2**20  # resident memory of the kernel's tree
+        memory = (1.25 * self.memory_mb + 1024) * 2**20 if self.memory_mb > 0 else float("inf")
+        disk = self.scratch_mb * 2**20 if self.scratch_mb > 0 else float("inf")
         stop = self._watchdog_stop = threading.Event()
+
+        def over_limit(tree) -> str | None:
+            if self.processes > 0 and len(tree) > self.processes + 2:
+                return f"process limit exceeded ({len(tree)} processes, limit {self.processes})"
+            rss = sum(p.memory_info().rss for p in tree)
+            if rss > memory:
+                return f"memory limit exceeded ({rss / 2**20:.0f} MB resident)"
+            used = _folder_size(self._runtime)
+            if used > disk:
+                return f"scratch limit exceeded ({used / 2**20:.0f} MB written outside /scratch)"
+            return None
 
         def watch() -> None:
             try:
@@ -261,14 +371,13 @@ class CourseExecute(Execute):
                 root = psutil.Process(process.pid)
             except Exception:  # noqa: BLE001
                 return
-            while not stop.wait(0.25):
+            while not stop.wait(0.2):
                 try:
-                    tree = [root, *root.children(recursive=True)]
-                    rss = sum(p.memory_info().rss for p in tree)
+                    why = over_limit([root, *root.children(recursive=True)])
                 except Exception:  # noqa: BLE001 - the kernel is gone
                     return
-                if rss > limit:
-                    self._killed = f"memory limit exceeded ({rss / 2**20:.0f} MB resident)"
+                if why:
+                    self._killed = why
                     self._kill_kernel()
                     return
 
@@ -310,7 +419,9 @@ class CourseExecute(Execute):
             killed = kill_processes(self._token)
             if killed:
                 self._events.append({"event": "processes killed", "count": killed})
-            shutil.rmtree(getattr(self, "_ipython_dir", ""), ignore_errors=True)
+            runtime = getattr(self, "_runtime", None)
+            if runtime is not None:
+                shutil.rmtree(runtime, ignore_errors=True)
         nb.metadata["course_grader"] = {
             "events": self._events,
             "probe": self._probe,
@@ -324,6 +435,10 @@ class CourseExecute(Execute):
                 cell.outputs = [_error_output("NotRun", f"not run: {self._dead}")]
             return cell, resources
         self._chars[index] = 0
+        source = cell.source
+        graded = cell.metadata.get("nbgrader", {}).get("grade")
+        if graded and self.hidden_dir and "course_hidden" in source:
+            cell.source = hidden_loader(self.hidden_dir, source) + source
         try:
             cell, resources = super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
@@ -335,7 +450,7 @@ class CourseExecute(Execute):
                     "event": "kernel died",
                     "cell": index,
                     "detail": reason,
-                    "memory": bool(self._killed),
+                    "memory": "memory" in (self._killed or ""),
                 }
             )
         except CellTimeoutError:
@@ -346,6 +461,8 @@ class CourseExecute(Execute):
             self._events.append({"event": "timeout", "cell": index, "killed": True})
         else:
             self._after_cell(cell, index)
+        finally:
+            cell.source = source
         if self._dead is None and index == len(self._cells) - 1:
             self._run_probe(resources)
         return cell, resources
@@ -462,20 +579,29 @@ class CourseLimitOutput(LimitOutput):
 
 
 class ScrubFeedback(NbGraderPreprocessor):
-    """Feedback never shows hidden tests: their code is removed from the test cells and an error
-    raised inside a hidden check is reduced to its message (no traceback into its source)."""
+    """Feedback shows each test cell's verdict and message, never its code or what it printed.
+
+    A test cell's hidden block is removed from its source; its outputs are replaced by one line:
+    "passed", or the error's name and message (no traceback into the checks). Whatever the cell
+    printed is dropped: a hook the student installed earlier can print from inside a hidden
+    check. Elsewhere, an error raised inside a hidden check is reduced to its message.
+    """
 
     def preprocess_cell(self, cell, resources, cell_index):
         if cell.cell_type != "code":
             return cell, resources
         nbgrader = cell.metadata.get("nbgrader", {})
-        graded = bool(nbgrader.get("grade")) and not nbgrader.get("solution")
-        if graded:
+        if nbgrader.get("grade") and not nbgrader.get("solution"):
             cell.source = HIDDEN_BLOCK.sub("", cell.source).rstrip("\n")
+            errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+            if errors:
+                ename, evalue = errors[0].get("ename"), str(errors[0].get("evalue", ""))[:500]
+                cell.outputs = [_error_output(ename, evalue)]
+            else:
+                cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="passed\n")]
+            return cell, resources
         for output in cell.get("outputs", []):
-            if output.get("output_type") != "error":
-                continue
             traceback = "\n".join(output.get("traceback", []))
-            if graded or "course_hidden" in traceback:
+            if output.get("output_type") == "error" and "course hidden" in traceback:
                 output.traceback = [f"{output.get('ename')}: {output.get('evalue')}"]
         return cell, resources

@@ -105,5 +105,6 @@ class Course:
         return path
 
     def pythonpath(self) -> list[str]:
-        """What the grading kernel needs on ``sys.path``: the hidden checks and the course."""
-        return [str(self.hidden), str(self.root)]
+        """What the grading process needs on ``sys.path``: the course (the hidden checks are
+        read from :attr:`hidden` and sent to the kernel, never put on a path)."""
+        return [str(self.root)]

@@ -17,7 +17,7 @@ import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import nbformat
@@ -25,7 +25,16 @@ import nbformat
 from .config import _generate, _nbgrader_log, _workspace_lock, nbgrader_config
 from .intake import Submission, collect_submissions
 from .kernel import _become_subreaper, kill_processes
-from .layout import COURSE_ID, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, STATUS_ORDER, Course, CourseError
+from .layout import (
+    COURSE_ID,
+    DEFAULT_MEMORY_MB,
+    DEFAULT_TIMEOUT,
+    HIDDEN_BLOCK,
+    STATUS_ORDER,
+    Course,
+    CourseError,
+)
+from .sandbox import Limits, choose
 
 
 def _worker_main(args: dict | None = None) -> None:
@@ -90,7 +99,7 @@ def _fork_server():
 
 
 def _grade_in_process(
-    root, workspace, lab, student, result, timeout, memory_mb, threads, token
+    root, workspace, lab, student, result, timeout, threads, token, sandbox, bwrap, limits
 ) -> dict:
     """Autograde one student and generate its feedback; return what happened."""
     from nbgrader.api import Gradebook, MissingEntry
@@ -102,8 +111,11 @@ def _grade_in_process(
         course,
         release_dir=course.workspace / "release",
         timeout=timeout,
-        memory_mb=memory_mb,
+        memory_mb=limits["memory_mb"],
         threads=threads,
+        sandbox=sandbox,
+        bwrap=bwrap,
+        limits=Limits(**limits),
     )
     coursedir = CourseDirectory(config=config)
     coursedir.assignment_id = lab
@@ -173,6 +185,7 @@ class ClassRun:
     feedback_dir: Path
     results_json: Path
     seconds: float
+    sandbox: str = "auto"
 
 
 def _parts(source_nb) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
@@ -199,9 +212,11 @@ def _run_worker(course: Course, lab: str, student: str, settings: dict, log_dir:
         student=student,
         result=str(result_path),
         timeout=settings["timeout"],
-        memory_mb=settings["memory_mb"],
         threads=settings["threads"],
         token=token,
+        sandbox=settings["sandbox"],
+        bwrap=settings["bwrap"],
+        limits=settings["limits"],
     )
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(
@@ -311,6 +326,8 @@ def autograde(
     workers: int = 1,
     timeout: int = DEFAULT_TIMEOUT,
     memory_mb: int = DEFAULT_MEMORY_MB,
+    sandbox: str = "auto",
+    limits: Limits | None = None,
     echo=print,
 ) -> ClassRun:
     """Grade a class: every entry of ``submissions`` in its own process.
@@ -329,6 +346,12 @@ def autograde(
         Seconds per cell.
     memory_mb : int
         Data memory limit of each grading kernel.
+    sandbox : {"auto", "bwrap", "landlock", "none"}
+        Where each kernel runs (:mod:`course.grading.sandbox`): ``auto`` probes for the
+        strongest backend that works here and stops before grading anything if none does;
+        ``none`` grades without protection and says so in every row.
+    limits : Limits, optional
+        CPU time, processes and scratch size per submission (``memory_mb`` sets its memory).
     echo : callable
         Where the summary goes (``print``; ``None`` for silence).
 
@@ -344,6 +367,8 @@ def autograde(
         raise CourseError(f"submissions folder not found: {folder}")
     if workers < 1 or timeout < 1 or memory_mb < 0:
         raise CourseError("--workers and --timeout must be >= 1, --memory-mb >= 0")
+    limits = replace(limits or Limits(), memory_mb=int(memory_mb))
+    chosen = choose(sandbox)  # before anything is graded: SandboxError when none works
     started = time.monotonic()
     source_nb = nbformat.read(source_path, as_version=4)
     auto_parts, manual_parts = _parts(source_nb)
@@ -358,7 +383,9 @@ def autograde(
         settings = {
             "run": uuid.uuid4().hex[:12],
             "timeout": int(timeout),
-            "memory_mb": int(memory_mb),
+            "sandbox": chosen.name,
+            "bwrap": getattr(chosen, "binary", None) or "",
+            "limits": asdict(limits),
             "threads": max(1, (os.cpu_count() or 1) // workers),
             "limit": int(timeout) * (code_cells + 4) + 300,
         }
@@ -375,7 +402,12 @@ def autograde(
             )
         kill_processes(settings["run"])  # anything any student's grading left behind
         rows = [_row(s, results.get(s.student), auto_parts, manual_parts) for s in subs]
-        run = _write_reports(course, lab, rows, auto_parts, reports, time.monotonic() - started)
+        for row in rows:
+            row["sandbox"] = chosen.name
+        secrets = _secret_lines(course, source_nb)
+        run = _write_reports(
+            course, lab, rows, auto_parts, reports, time.monotonic() - started, secrets
+        )
         _export_nbgrader(course, lab, reports / "nbgrader_export.csv")
     if echo is not None:
         echo(summary(run, workers))
@@ -478,12 +510,41 @@ def _fmt(value: float) -> str:
     return f"{value:g}"
 
 
-def _write_reports(course, lab, rows, auto_parts, reports: Path, seconds: float) -> ClassRun:
+def _secret_lines(course: Course, source_nb) -> list[str]:
+    """Lines of the hidden checks and of the solutions that feedback must never show.
+
+    Only lines long enough to be specific (16 characters or more, stripped) and absent from
+    the student version count: a line the student was given is not a secret.
+    """
+    checks = sorted(course.hidden.glob("course_hidden/*.py"))
+    texts = [path.read_text(encoding="utf-8") for path in checks]
+    public = set()
+    solution = re.compile(r"BEGIN SOLUTION(.*?)END SOLUTION", re.DOTALL)
+    for cell in source_nb.cells:
+        texts += solution.findall(cell.source) + HIDDEN_BLOCK.findall(cell.source)
+        given = HIDDEN_BLOCK.sub("", solution.sub("", cell.source))
+        public.update(line.strip() for line in given.splitlines())
+    lines = {line.strip() for text in texts for line in text.splitlines()}
+    return sorted(x for x in lines if len(x) >= 16 and x not in public and "SOLUTION" not in x)
+
+
+def _redact(text: str, secrets: list[str]) -> str:
+    """``text`` with every secret line (raw or HTML-escaped) replaced by ``[redacted]``."""
+    for line in secrets:
+        for form in {line, html.escape(line, quote=False), html.escape(line)}:
+            if form in text:
+                text = text.replace(form, "[redacted]")
+    return text
+
+
+def _write_reports(
+    course, lab, rows, auto_parts, reports: Path, seconds: float, secrets=()
+) -> ClassRun:
     grades = reports / "grades.csv"
     with open(grades, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(
-            ["student", *[g for g, _ in auto_parts], "total", "max", "status", "reason"]
+            ["student", *[g for g, _ in auto_parts], "total", "max", "status", "sandbox", "reason"]
         )
         for row in rows:
             writer.writerow(
@@ -493,6 +554,7 @@ def _write_reports(course, lab, rows, auto_parts, reports: Path, seconds: float)
                     _fmt(row["total"]),
                     _fmt(row["max"]),
                     row["status"],
+                    row.get("sandbox", ""),
                     row["reason"],
                 ]
             )
@@ -501,13 +563,14 @@ def _write_reports(course, lab, rows, auto_parts, reports: Path, seconds: float)
         _rmtree(feedback_dir)
     feedback_dir.mkdir(parents=True)
     for row in rows:
-        row["feedback"] = str(_write_feedback(row, lab, auto_parts, feedback_dir))
+        row["feedback"] = str(_write_feedback(row, lab, auto_parts, feedback_dir, secrets))
     results = reports / "results.json"
     results.write_text(json.dumps({"lab": lab, "rows": rows}, indent=1), encoding="utf-8")
-    return ClassRun(lab, rows, auto_parts, grades, feedback_dir, results, seconds)
+    sandbox = rows[0].get("sandbox", "auto") if rows else "auto"
+    return ClassRun(lab, rows, auto_parts, grades, feedback_dir, results, seconds, sandbox)
 
 
-def _write_feedback(row: dict, lab: str, auto_parts, folder: Path) -> Path:
+def _write_feedback(row: dict, lab: str, auto_parts, folder: Path, secrets=()) -> Path:
     """The student's feedback page: nbgrader's HTML with a banner, or a page of its own."""
     path = folder / f"{row['student']}.html"
     banner = (
@@ -534,7 +597,7 @@ def _write_feedback(row: dict, lab: str, auto_parts, folder: Path) -> Path:
         )
     for leak in ("BEGIN HIDDEN TESTS", "course_hidden"):
         text = text.replace(leak, "[hidden]")
-    path.write_text(text, encoding="utf-8")
+    path.write_text(_redact(text, list(secrets)), encoding="utf-8")
     return path
 
 
@@ -554,7 +617,8 @@ def summary(run: ClassRun, workers: int = 1) -> str:
     rows = run.rows
     n = len(rows)
     lines = [
-        f"{run.lab}: {n} student(s) graded in {run.seconds:.1f} s ({workers} worker(s))",
+        f"{run.lab}: {n} student(s) graded in {run.seconds:.1f} s ({workers} worker(s), "
+        f"sandbox: {run.sandbox})",
         f"{'part':<16}{'points':>8}{'mean':>8}{'passed':>10}",
     ]
     for gid, points in run.parts:
@@ -576,6 +640,8 @@ def summary(run: ClassRun, workers: int = 1) -> str:
     for row in rows:
         if row["status"] not in ("ok", "tampered"):
             lines.append(f"  {row['status']:<16} {row['student']}: {row['reason'][:140]}")
+    if run.sandbox == "none":
+        lines.append("WARNING: graded WITHOUT a sandbox (--sandbox none): see autograder/README.md")
     lines.append(f"grades: {run.grades_csv}")
     lines.append(f"feedback: {run.feedback_dir}")
     return "\n".join(lines)

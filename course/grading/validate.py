@@ -8,6 +8,7 @@ import nbformat
 
 from .kernel import CourseExecute
 from .layout import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, HIDDEN_BLOCK, CourseError
+from .sandbox import NoSandbox
 from .scan import scan_notebook
 
 
@@ -36,8 +37,14 @@ def validate(notebook, *, timeout: int = DEFAULT_TIMEOUT, memory_mb: int = DEFAU
         if cell.cell_type == "code":
             cell.source = HIDDEN_BLOCK.sub("", cell.source)
             cell.outputs = []
+    # the student's own notebook on the student's own machine: nothing to protect from it, so
+    # no sandbox (the same Unix-socket transport and resource limits as grading)
     executor = CourseExecute(
-        timeout=timeout, memory_mb=memory_mb, pythonpath=[], preload="numpy", iopub_timeout=10
+        timeout=timeout,
+        memory_mb=memory_mb,
+        sandbox=NoSandbox.name,
+        preload="numpy",
+        iopub_timeout=10,
     )
     executor.preprocess(nb, {"metadata": {"path": str(path.parent.resolve())}})
     rows = []
