@@ -217,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     except Exception as error:
-        if type(error).__name__ == "CourseError":
+        if any(k.__name__ == "CourseError" for k in type(error).__mro__):  # and SandboxError
             print(f"course: {error}", file=sys.stderr)
             return 2
         raise

@@ -25,7 +25,7 @@ from nbgrader.preprocessors import (
     LimitOutput,
     NbGraderPreprocessor,
 )
-from traitlets import Integer, Unicode
+from traitlets import Integer, List, Unicode
 
 from .layout import DEFAULT_MEMORY_MB, HIDDEN_BLOCK, MAX_OUTPUT_CHARS
 from .sandbox import Bubblewrap, Landlock, Limits, NoSandbox, Sandbox, choose
@@ -350,7 +350,9 @@ class CourseExecute(Execute):
         if process is None:
             return
         memory = (1.25 * self.memory_mb + 1024) * 2**20 if self.memory_mb > 0 else float("inf")
-        disk = self.scratch_mb * 2**20 if self.scratch_mb > 0 else float("inf")
+        # what the sandbox may write on the host: the runtime folder (sockets) and, without
+        # bwrap's tmpfs, the scratch folder inside it; 16 MB more for the grader's own files
+        disk = (self.scratch_mb + 16) * 2**20 if self.scratch_mb > 0 else float("inf")
         stop = self._watchdog_stop = threading.Event()
 
         def over_limit(tree) -> str | None:
@@ -361,7 +363,7 @@ class CourseExecute(Execute):
                 return f"memory limit exceeded ({rss / 2**20:.0f} MB resident)"
             used = _folder_size(self._runtime)
             if used > disk:
-                return f"scratch limit exceeded ({used / 2**20:.0f} MB written outside /scratch)"
+                return f"scratch limit exceeded ({used / 2**20:.0f} MB written on the host)"
             return None
 
         def watch() -> None:
@@ -578,6 +580,30 @@ class CourseLimitOutput(LimitOutput):
         return cell, resources
 
 
+def secret_lines(hidden: str | os.PathLike, source_nb) -> list[str]:
+    """Lines of the hidden checks (``hidden/course_hidden/*.py``) and of the solutions.
+
+    Only lines specific enough to recognise (16 characters or more, stripped) and absent from
+    the student version count: a line the student was given is no secret.
+    """
+    texts = [p.read_text(encoding="utf-8") for p in sorted(Path(hidden).glob("course_hidden/*.py"))]
+    solution = re.compile(r"BEGIN SOLUTION(.*?)END SOLUTION", re.DOTALL)
+    public = set()
+    for cell in source_nb.cells:
+        texts += solution.findall(cell.source) + HIDDEN_BLOCK.findall(cell.source)
+        given = HIDDEN_BLOCK.sub("", solution.sub("", cell.source))
+        public.update(line.strip() for line in given.splitlines())
+    lines = {line.strip() for text in texts for line in text.splitlines()}
+    return sorted(x for x in lines if len(x) >= 16 and x not in public and "SOLUTION" not in x)
+
+
+def _redact(text: str, secrets) -> str:
+    for line in secrets:
+        if line in text:
+            text = text.replace(line, "[redacted]")
+    return text
+
+
 class ScrubFeedback(NbGraderPreprocessor):
     """Feedback shows each test cell's verdict and message, never its code or what it printed.
 
@@ -587,9 +613,14 @@ class ScrubFeedback(NbGraderPreprocessor):
     check. Elsewhere, an error raised inside a hidden check is reduced to its message.
     """
 
+    secrets = List(Unicode(), help="Lines never shown in an output (see secret_lines).").tag(
+        config=True
+    )
+
     def preprocess_cell(self, cell, resources, cell_index):
         if cell.cell_type != "code":
             return cell, resources
+        self._redact_outputs(cell)
         nbgrader = cell.metadata.get("nbgrader", {})
         if nbgrader.get("grade") and not nbgrader.get("solution"):
             cell.source = HIDDEN_BLOCK.sub("", cell.source).rstrip("\n")
@@ -605,3 +636,16 @@ class ScrubFeedback(NbGraderPreprocessor):
             if output.get("output_type") == "error" and "course hidden" in traceback:
                 output.traceback = [f"{output.get('ename')}: {output.get('evalue')}"]
         return cell, resources
+
+    def _redact_outputs(self, cell) -> None:
+        """Every line of a hidden check or a solution becomes ``[redacted]`` in the outputs."""
+        secrets = self.secrets
+        for output in cell.get("outputs", []):
+            if "text" in output:
+                output.text = _redact(output.text, secrets)
+            for key, value in output.get("data", {}).items():
+                if isinstance(value, str):
+                    output.data[key] = _redact(value, secrets)
+            if "evalue" in output:
+                output.evalue = _redact(str(output.evalue), secrets)
+                output.traceback = [_redact(line, secrets) for line in output.traceback]

@@ -24,12 +24,11 @@ import nbformat
 
 from .config import _generate, _nbgrader_log, _workspace_lock, nbgrader_config
 from .intake import Submission, collect_submissions
-from .kernel import _become_subreaper, kill_processes
+from .kernel import _become_subreaper, kill_processes, secret_lines
 from .layout import (
     COURSE_ID,
     DEFAULT_MEMORY_MB,
     DEFAULT_TIMEOUT,
-    HIDDEN_BLOCK,
     STATUS_ORDER,
     Course,
     CourseError,
@@ -116,6 +115,9 @@ def _grade_in_process(
         sandbox=sandbox,
         bwrap=bwrap,
         limits=Limits(**limits),
+    )
+    config.ScrubFeedback.secrets = secret_lines(
+        course.hidden, nbformat.read(course.source(lab), as_version=4)
     )
     coursedir = CourseDirectory(config=config)
     coursedir.assignment_id = lab
@@ -404,10 +406,7 @@ def autograde(
         rows = [_row(s, results.get(s.student), auto_parts, manual_parts) for s in subs]
         for row in rows:
             row["sandbox"] = chosen.name
-        secrets = _secret_lines(course, source_nb)
-        run = _write_reports(
-            course, lab, rows, auto_parts, reports, time.monotonic() - started, secrets
-        )
+        run = _write_reports(course, lab, rows, auto_parts, reports, time.monotonic() - started)
         _export_nbgrader(course, lab, reports / "nbgrader_export.csv")
     if echo is not None:
         echo(summary(run, workers))
@@ -510,36 +509,7 @@ def _fmt(value: float) -> str:
     return f"{value:g}"
 
 
-def _secret_lines(course: Course, source_nb) -> list[str]:
-    """Lines of the hidden checks and of the solutions that feedback must never show.
-
-    Only lines long enough to be specific (16 characters or more, stripped) and absent from
-    the student version count: a line the student was given is not a secret.
-    """
-    checks = sorted(course.hidden.glob("course_hidden/*.py"))
-    texts = [path.read_text(encoding="utf-8") for path in checks]
-    public = set()
-    solution = re.compile(r"BEGIN SOLUTION(.*?)END SOLUTION", re.DOTALL)
-    for cell in source_nb.cells:
-        texts += solution.findall(cell.source) + HIDDEN_BLOCK.findall(cell.source)
-        given = HIDDEN_BLOCK.sub("", solution.sub("", cell.source))
-        public.update(line.strip() for line in given.splitlines())
-    lines = {line.strip() for text in texts for line in text.splitlines()}
-    return sorted(x for x in lines if len(x) >= 16 and x not in public and "SOLUTION" not in x)
-
-
-def _redact(text: str, secrets: list[str]) -> str:
-    """``text`` with every secret line (raw or HTML-escaped) replaced by ``[redacted]``."""
-    for line in secrets:
-        for form in {line, html.escape(line, quote=False), html.escape(line)}:
-            if form in text:
-                text = text.replace(form, "[redacted]")
-    return text
-
-
-def _write_reports(
-    course, lab, rows, auto_parts, reports: Path, seconds: float, secrets=()
-) -> ClassRun:
+def _write_reports(course, lab, rows, auto_parts, reports: Path, seconds: float) -> ClassRun:
     grades = reports / "grades.csv"
     with open(grades, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
@@ -563,14 +533,14 @@ def _write_reports(
         _rmtree(feedback_dir)
     feedback_dir.mkdir(parents=True)
     for row in rows:
-        row["feedback"] = str(_write_feedback(row, lab, auto_parts, feedback_dir, secrets))
+        row["feedback"] = str(_write_feedback(row, lab, auto_parts, feedback_dir))
     results = reports / "results.json"
     results.write_text(json.dumps({"lab": lab, "rows": rows}, indent=1), encoding="utf-8")
     sandbox = rows[0].get("sandbox", "auto") if rows else "auto"
     return ClassRun(lab, rows, auto_parts, grades, feedback_dir, results, seconds, sandbox)
 
 
-def _write_feedback(row: dict, lab: str, auto_parts, folder: Path, secrets=()) -> Path:
+def _write_feedback(row: dict, lab: str, auto_parts, folder: Path) -> Path:
     """The student's feedback page: nbgrader's HTML with a banner, or a page of its own."""
     path = folder / f"{row['student']}.html"
     banner = (
@@ -597,7 +567,7 @@ def _write_feedback(row: dict, lab: str, auto_parts, folder: Path, secrets=()) -
         )
     for leak in ("BEGIN HIDDEN TESTS", "course_hidden"):
         text = text.replace(leak, "[hidden]")
-    path.write_text(_redact(text, list(secrets)), encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
     return path
 
 
