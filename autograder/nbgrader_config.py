@@ -9,10 +9,12 @@ folder (``cd autograder && nbgrader formgrader``, ``nbgrader export`` ...) see t
 - submissions, autograded copies, feedback and the gradebook in a workspace outside version
   control: ``autograder/workspace/`` unless the environment variable ``COURSE_WORKSPACE`` names
   another folder;
-- the hardened grading pipeline: per-cell timeout, memory-limited kernel with the hidden checks
-  on its path, kernel deaths and timeouts graded (never a deleted copy), deleted or edited test
-  cells restored, stderr warnings not counted as failures, outputs truncated, hidden tests kept
-  out of the feedback (see ``autograder/README.md``).
+- the hardened grading pipeline: each kernel in an OS sandbox (``c.CourseExecute.sandbox``:
+  auto, bwrap, landlock; none must be named), per-cell timeout, resource limits, the hidden checks
+  sent with their test cells (never on the kernel's disk), kernel deaths and timeouts graded
+  (never a deleted copy), deleted or edited test cells restored, stderr warnings not counted as
+  failures, outputs truncated, hidden tests kept out of the feedback (see
+  ``autograder/README.md``).
 """
 
 import os

@@ -2,6 +2,10 @@
 
 Built on nbgrader 0.9, hardened for adversarial submissions (see ``autograder/README.md``):
 
+- every grading kernel runs in an operating-system **sandbox** (:mod:`~course.grading.sandbox`:
+  bubblewrap namespaces or Landlock, chosen by a probe; ``none`` only when asked for by name):
+  no course tree, solutions, hidden checks, workspace, other students, network or instructor
+  environment inside, and limits on memory, CPU time, processes and disk;
 - every student is graded in its **own process** (a duplicate ``grade_id`` or a crash never
   stops the class), with a per-cell timeout, a memory limit on the grading kernel, and all the
   processes a submission starts killed afterwards;
@@ -15,9 +19,10 @@ Built on nbgrader 0.9, hardened for adversarial submissions (see ``autograder/RE
   submission gets no points and is flagged in ``grades.csv``.
 
 The package has one module per stage: :mod:`~course.grading.layout` (the course folders and
-settings), :mod:`~course.grading.scan` (static scan), :mod:`~course.grading.kernel` (the grading
-kernel and nbgrader preprocessors), :mod:`~course.grading.config` (nbgrader configuration),
-:mod:`~course.grading.release`, :mod:`~course.grading.intake` (reading a submissions folder),
+settings), :mod:`~course.grading.scan` (static scan), :mod:`~course.grading.sandbox` (where the
+kernel runs), :mod:`~course.grading.kernel` (the grading kernel and nbgrader preprocessors),
+:mod:`~course.grading.config` (nbgrader configuration), :mod:`~course.grading.release`,
+:mod:`~course.grading.intake` (reading a submissions folder),
 :mod:`~course.grading.run` (grading a class) and :mod:`~course.grading.validate`.
 
 The command line (:mod:`course.cli`) calls :func:`release`, :func:`autograde` and

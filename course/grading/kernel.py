@@ -253,9 +253,11 @@ def _folder_size(folder: Path, most: int = 20_000) -> int:
 class CourseExecute(Execute):
     """nbgrader's Execute, made to survive the submission it runs.
 
-    - the kernel runs under :class:`GradingKernelManager` (memory limit), with the hidden checks
-      on its path, an IPython startup file that snapshots the guarded functions, a watchdog that
-      kills it when its resident memory exceeds the limit, in its own session;
+    - the kernel runs in the sandbox ``sandbox`` (:mod:`course.grading.sandbox`) with its
+      resource limits, an allow-listed environment, an IPython startup file that snapshots the
+      guarded functions, and a watchdog that ends it above its memory, process or disk limit;
+    - the hidden checks a test cell imports are sent with that cell (:func:`hidden_loader`),
+      never put where the kernel could read them;
     - a kernel death, or a cell that ignores the timeout's interrupt, is recorded in that cell
       and every later code cell gets a "not run" error (so it scores 0, never full marks);
     - outputs are truncated while they arrive (never the error outputs);
