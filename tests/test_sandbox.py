@@ -66,7 +66,8 @@ def _attacks(paths: dict[str, str]) -> dict[str, str]:
     report += "    except BaseException as error:\n        print(what, 'failed', repr(error))\n"
     return {
         "tamper_hidden": report
-        + f"report('append', lambda: open({paths['hidden']!r}, 'a').write('\\nPWNED = 1\\n'))",
+        + f"report('append', lambda: open({paths['hidden']!r}, 'a').write("
+        + "'\\ndef q5_conv2d(*args):\\n    pass\\n'))",
         "read_solutions": report
         + f"report('solution', lambda: print(open({paths['solution']!r}).read()))\n"
         + f"report('hidden', lambda: print(open({paths['hidden']!r}).read()))",
@@ -108,7 +109,7 @@ def _attacks(paths: dict[str, str]) -> dict[str, str]:
 EXPECTED = {
     "honest_1": (9, "ok", []),
     "honest_2": (9, "ok", []),
-    "tamper_hidden": (9, "ok", []),
+    "tamper_hidden": (6, "ok", []),  # q5 (3 points) wrong: rewriting its hidden check fails
     "read_solutions": (9, "ok", []),
     "environment": (9, "ok", []),
     "network": (9, "ok", []),
@@ -200,6 +201,13 @@ def hostile_class(request, tmp_path_factory):
     for student in EXPECTED:
         nb = copy.deepcopy(good)
         code = _attacks(paths).get(student)
+        if student == "tamper_hidden":  # a wrong answer, and an attack that would pass it
+            q5 = next(
+                c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "q5_answer"
+            )
+            q5.source = "def conv2d(*args, **kwargs):\n    return np.zeros(1)"
+            nb.cells.insert(nb.cells.index(q5), nbformat.v4.new_code_cell(code))
+            code = None
         if student == "hook_leak":  # the hook goes in before the hidden checks run
             first_test = next(
                 i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade")
@@ -342,6 +350,19 @@ def test_auto_refuses_when_no_backend_works(tmp_path, monkeypatch, capsys):
     assert code == 2
     assert "bubblewrap" in err and "Landlock" in err and "--sandbox none" in err
     assert not (workspace / "reports").exists()  # nothing was graded
+
+
+def test_hidden_tests_can_be_shown_after_the_deadline(tmp_path):
+    course = grading.Course(ROOT, tmp_path / "workspace")
+    folder = tmp_path / "subs"
+    (folder / "late").mkdir(parents=True)
+    source = ROOT / "solutions" / LAB / f"{LAB}.ipynb"
+    (folder / "late" / f"{LAB}.ipynb").write_bytes(source.read_bytes())
+    run = grading.autograde(course, LAB, folder, show_hidden=True, echo=None)
+    assert run.rows[0]["total"] == 9
+    text = (run.feedback_dir / "late.html").read_text(encoding="utf-8")
+    assert "q5_conv2d" in text  # the call of the hidden check, in its test cell
+    assert "BEGIN SOLUTION" not in text
 
 
 def test_auto_never_picks_none(monkeypatch):

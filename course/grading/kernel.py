@@ -25,7 +25,7 @@ from nbgrader.preprocessors import (
     LimitOutput,
     NbGraderPreprocessor,
 )
-from traitlets import Integer, List, Unicode
+from traitlets import Bool, Integer, List, Unicode
 
 from .layout import DEFAULT_MEMORY_MB, HIDDEN_BLOCK, MAX_OUTPUT_CHARS
 from .sandbox import Bubblewrap, Landlock, Limits, NoSandbox, Sandbox, choose
@@ -582,17 +582,20 @@ class CourseLimitOutput(LimitOutput):
         return cell, resources
 
 
-def secret_lines(hidden: str | os.PathLike, source_nb) -> list[str]:
+def secret_lines(hidden: str | os.PathLike, source_nb, *, checks: bool = True) -> list[str]:
     """Lines of the hidden checks (``hidden/course_hidden/*.py``) and of the solutions.
 
     Only lines specific enough to recognise (16 characters or more, stripped) and absent from
-    the student version count: a line the student was given is no secret.
+    the student version count: a line the student was given is no secret. ``checks=False``
+    leaves out the hidden checks (shown after the deadline).
     """
-    texts = [p.read_text(encoding="utf-8") for p in sorted(Path(hidden).glob("course_hidden/*.py"))]
+    folder = Path(hidden, "course_hidden")
+    texts = [p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.py")) if checks]
     solution = re.compile(r"BEGIN SOLUTION(.*?)END SOLUTION", re.DOTALL)
     public = set()
     for cell in source_nb.cells:
-        texts += solution.findall(cell.source) + HIDDEN_BLOCK.findall(cell.source)
+        texts += solution.findall(cell.source)
+        texts += HIDDEN_BLOCK.findall(cell.source) if checks else []
         given = HIDDEN_BLOCK.sub("", solution.sub("", cell.source))
         public.update(line.strip() for line in given.splitlines())
     lines = {line.strip() for text in texts for line in text.splitlines()}
@@ -618,6 +621,9 @@ class ScrubFeedback(NbGraderPreprocessor):
     secrets = List(Unicode(), help="Lines never shown in an output (see secret_lines).").tag(
         config=True
     )
+    show_hidden = Bool(
+        False, help="Keep the hidden tests in the test cells (after the deadline)."
+    ).tag(config=True)
 
     def preprocess_cell(self, cell, resources, cell_index):
         if cell.cell_type != "code":
@@ -625,7 +631,8 @@ class ScrubFeedback(NbGraderPreprocessor):
         self._redact_outputs(cell)
         nbgrader = cell.metadata.get("nbgrader", {})
         if nbgrader.get("grade") and not nbgrader.get("solution"):
-            cell.source = HIDDEN_BLOCK.sub("", cell.source).rstrip("\n")
+            if not self.show_hidden:
+                cell.source = HIDDEN_BLOCK.sub("", cell.source).rstrip("\n")
             errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
             if errors:
                 ename, evalue = errors[0].get("ename"), str(errors[0].get("evalue", ""))[:500]

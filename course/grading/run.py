@@ -98,7 +98,7 @@ def _fork_server():
 
 
 def _grade_in_process(
-    root, workspace, lab, student, result, timeout, threads, token, sandbox, bwrap, limits
+    root, workspace, lab, student, result, timeout, threads, token, sandbox, bwrap, limits, show
 ) -> dict:
     """Autograde one student and generate its feedback; return what happened."""
     from nbgrader.api import Gradebook, MissingEntry
@@ -117,8 +117,9 @@ def _grade_in_process(
         limits=Limits(**limits),
     )
     config.ScrubFeedback.secrets = secret_lines(
-        course.hidden, nbformat.read(course.source(lab), as_version=4)
+        course.hidden, nbformat.read(course.source(lab), as_version=4), checks=not show
     )
+    config.ScrubFeedback.show_hidden = show
     coursedir = CourseDirectory(config=config)
     coursedir.assignment_id = lab
     coursedir.student_id = student
@@ -219,6 +220,7 @@ def _run_worker(course: Course, lab: str, student: str, settings: dict, log_dir:
         sandbox=settings["sandbox"],
         bwrap=settings["bwrap"],
         limits=settings["limits"],
+        show=settings["show_hidden"],
     )
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(
@@ -330,6 +332,7 @@ def autograde(
     memory_mb: int = DEFAULT_MEMORY_MB,
     sandbox: str = "auto",
     limits: Limits | None = None,
+    show_hidden: bool = False,
     echo=print,
 ) -> ClassRun:
     """Grade a class: every entry of ``submissions`` in its own process.
@@ -354,6 +357,8 @@ def autograde(
         ``none`` grades without protection and says so in every row.
     limits : Limits, optional
         CPU time, processes and scratch size per submission (``memory_mb`` sets its memory).
+    show_hidden : bool
+        Show the hidden tests in the feedback (after the deadline); solutions stay redacted.
     echo : callable
         Where the summary goes (``print``; ``None`` for silence).
 
@@ -388,6 +393,7 @@ def autograde(
             "sandbox": chosen.name,
             "bwrap": getattr(chosen, "binary", None) or "",
             "limits": asdict(limits),
+            "show_hidden": bool(show_hidden),
             "threads": max(1, (os.cpu_count() or 1) // workers),
             "limit": int(timeout) * (code_cells + 4) + 300,
         }
@@ -406,7 +412,8 @@ def autograde(
         rows = [_row(s, results.get(s.student), auto_parts, manual_parts) for s in subs]
         for row in rows:
             row["sandbox"] = chosen.name
-        run = _write_reports(course, lab, rows, auto_parts, reports, time.monotonic() - started)
+        seconds = time.monotonic() - started
+        run = _write_reports(course, lab, rows, auto_parts, reports, seconds, show_hidden)
         _export_nbgrader(course, lab, reports / "nbgrader_export.csv")
     if echo is not None:
         echo(summary(run, workers))
@@ -434,6 +441,8 @@ def _row(submission: Submission, result: dict | None, auto_parts, manual_parts) 
             scores[gid] = float(part.get("auto") or 0.0)
             if part.get("error"):
                 errors[gid] = part["error"]
+                if part["error"].startswith("OwnWorkError: "):
+                    notes.append(part["error"].split(": ", 1)[1])
         if not parts and result.get("status") == "ok":
             statuses.add("error")
             notes.append("no grades were recorded")
@@ -509,7 +518,9 @@ def _fmt(value: float) -> str:
     return f"{value:g}"
 
 
-def _write_reports(course, lab, rows, auto_parts, reports: Path, seconds: float) -> ClassRun:
+def _write_reports(
+    course, lab, rows, auto_parts, reports: Path, seconds: float, show_hidden: bool = False
+) -> ClassRun:
     grades = reports / "grades.csv"
     with open(grades, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
@@ -533,14 +544,14 @@ def _write_reports(course, lab, rows, auto_parts, reports: Path, seconds: float)
         _rmtree(feedback_dir)
     feedback_dir.mkdir(parents=True)
     for row in rows:
-        row["feedback"] = str(_write_feedback(row, lab, auto_parts, feedback_dir))
+        row["feedback"] = str(_write_feedback(row, lab, auto_parts, feedback_dir, show_hidden))
     results = reports / "results.json"
     results.write_text(json.dumps({"lab": lab, "rows": rows}, indent=1), encoding="utf-8")
     sandbox = rows[0].get("sandbox", "auto") if rows else "auto"
     return ClassRun(lab, rows, auto_parts, grades, feedback_dir, results, seconds, sandbox)
 
 
-def _write_feedback(row: dict, lab: str, auto_parts, folder: Path) -> Path:
+def _write_feedback(row: dict, lab: str, auto_parts, folder: Path, show_hidden=False) -> Path:
     """The student's feedback page: nbgrader's HTML with a banner, or a page of its own."""
     path = folder / f"{row['student']}.html"
     banner = (
@@ -565,7 +576,7 @@ def _write_feedback(row: dict, lab: str, auto_parts, folder: Path) -> Path:
             f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(lab)}"
             f"</title></head><body>{banner}<table>{items}</table></body></html>"
         )
-    for leak in ("BEGIN HIDDEN TESTS", "course_hidden"):
+    for leak in ("BEGIN HIDDEN TESTS", "course_hidden") if not show_hidden else ():
         text = text.replace(leak, "[hidden]")
     path.write_text(text, encoding="utf-8")
     return path
@@ -607,6 +618,10 @@ def summary(run: ClassRun, workers: int = 1) -> str:
     for row in rows:
         if row["status"] == "tampered":
             lines.append(f"  TAMPERED {row['student']}: {row['reason'][:160]}")
+    for row in rows:
+        for error in row["errors"].values():
+            if error.startswith("OwnWorkError: "):
+                lines.append(f"  OWN WORK {row['student']}: {error.split(': ', 1)[1][:140]}")
     for row in rows:
         if row["status"] not in ("ok", "tampered"):
             lines.append(f"  {row['status']:<16} {row['student']}: {row['reason'][:140]}")

@@ -277,12 +277,12 @@ class Bubblewrap(Sandbox):
         binary = self.binary or (self.candidates() or ["bwrap"])[0]
         cmd = [binary, "--unshare-all", "--unshare-user", "--uid", "65534", "--gid", "65534"]
         cmd += ["--die-with-parent", "--new-session", "--cap-drop", "ALL", "--hostname", "grader"]
-        for path in readable_paths():
-            cmd += ["--ro-bind", path, path]
         cmd += ["--proc", "/proc", "--dev", "/dev"]
         size = str(limits.scratch_mb * 2**20) if limits.scratch_mb else None
-        for folder in (SCRATCH, "/tmp", "/dev/shm"):
+        for folder in (SCRATCH, "/tmp", "/dev/shm"):  # first: a path below /tmp is bound on top
             cmd += (["--size", size] if size else []) + ["--tmpfs", folder]
+        for path in readable_paths():
+            cmd += ["--ro-bind", path, path]
         cmd += ["--bind", str(runtime), str(runtime), "--chdir", SCRATCH]
         return [*cmd, *self.launcher(argv, limits)]
 
