@@ -362,6 +362,7 @@ TAMPERING = [
     "import importlib\nimportlib.reload(np)",
     "%time np.allclose = lambda *a, **k: True",
     "torch.nn.functional.conv2d = lambda *a, **k: 0",
+    "from course.conv import conv2d\nconv2d.__code__ = (lambda *a: 0).__code__",
 ]
 CLEAN = [
     "import numpy as np\nx = np.allclose([1], [1])\nabs = lambda v: v",

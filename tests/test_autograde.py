@@ -1,13 +1,18 @@
 """End-to-end autograding of every lab (real nbgrader runs, no mocks).
 
-For each lab in solutions/: one class run of two students, the solution submitted as a student
-(full autograded marks) and the student version submitted unchanged (0); generation, autograde,
-feedback and nbgrader's export must all succeed. The two students are graded in parallel.
+For each lab in solutions/: one class run of three students, the solution submitted as a student
+(full autograded marks), the student version submitted unchanged (0), and a student who delegates
+every part the lab asks to write to the course library (by import, alias, getattr and a wrapper:
+0 on those parts, with the reason); generation, autograde, feedback and nbgrader's export must all
+succeed. The students are graded two at a time.
 """
 
 from __future__ import annotations
 
+import copy
 import csv
+import importlib
+import re
 import sys
 from pathlib import Path
 
@@ -26,6 +31,44 @@ def workspace(tmp_path_factory):
 
 
 _RUNS: dict[str, object] = {}
+WAYS = ("import", "alias", "getattr", "wrapper")
+
+
+def delegated_parts(lab: str) -> dict[str, tuple[str, str]]:
+    """Part -> (the student's function name, the library function it may not use)."""
+    checks = importlib.import_module(f"course.checks.{lab[:5]}")
+    names = {n.split("_", 1)[0]: n.split("_", 1)[1] for n in dir(checks) if re.match(r"q\d_", n)}
+    parts = {}
+    for dotted, part in checks.OWN_WORK.items():
+        parts.setdefault(part, (names[part], dotted))
+    return parts
+
+
+def _grade_id(cell) -> str | None:
+    return cell.metadata.get("nbgrader", {}).get("grade_id")
+
+
+def delegating(lab: str, source_nb):
+    """The solution with every answer the lab forbids replaced by a call of the library."""
+    nb = copy.deepcopy(source_nb)
+    for index, (part, (name, dotted)) in enumerate(sorted(delegated_parts(lab).items())):
+        module, _, function = dotted.rpartition(".")
+        way = WAYS[index % len(WAYS)]
+        code = {
+            "import": f"from {module} import {function} as {name}",
+            "alias": f"import {module} as _library\n{name} = _library.{function}",
+            "getattr": f"import importlib\n{name} = getattr(importlib.import_module({module!r}), "
+            f"{function!r})",
+            "wrapper": f"import {module} as _library\n\n\ndef {name}(*args, **kwargs):\n"
+            f"    return _library.{function}(*args, **kwargs)",
+        }[way]
+        cell = next(
+            c
+            for c in nb.cells
+            if c.metadata.get("nbgrader", {}).get("grade_id") == f"{part}_answer"
+        )
+        cell.source = f"### BEGIN SOLUTION\n{code}\n### END SOLUTION"
+    return nb
 
 
 def class_run(lab: str, workspace: Path):
@@ -41,6 +84,9 @@ def class_run(lab: str, workspace: Path):
             source = ROOT / "solutions" / lab / f"{lab}.ipynb"
             (folder / "solution" / f"{lab}.ipynb").write_bytes(source.read_bytes())
             (folder / "unchanged" / f"{lab}.ipynb").write_bytes(student.read_bytes())
+            (folder / "delegate").mkdir(parents=True)
+            delegate = delegating(lab, nbformat.read(source, as_version=4))
+            nbformat.write(delegate, folder / "delegate" / f"{lab}.ipynb")
             _RUNS[lab] = grading.autograde(course, lab, folder, workers=2, echo=print)
         except Exception as error:  # remembered: the second test of the lab fails at once
             _RUNS[lab] = error
@@ -72,7 +118,7 @@ def test_feedback_and_export(lab, workspace):
     run = class_run(lab, workspace)
     with open(run.grades_csv, newline="", encoding="utf-8") as handle:
         grades = list(csv.DictReader(handle))
-    assert [row["student"] for row in grades] == ["solution", "unchanged"]
+    assert [row["student"] for row in grades] == ["delegate", "solution", "unchanged"]
     for student in ("solution", "unchanged"):
         text = (run.feedback_dir / f"{student}.html").read_text(encoding="utf-8")
         assert "course_hidden" not in text and "HIDDEN TESTS" not in text
@@ -83,3 +129,22 @@ def test_feedback_and_export(lab, workspace):
         exported = {row["student_id"]: row for row in csv.DictReader(f)}
     assert float(exported["solution"]["raw_score"]) >= float(grades[0]["total"])
     assert float(exported["unchanged"]["raw_score"]) == 0
+
+
+@pytest.mark.parametrize("lab", LABS)
+def test_delegating_to_the_library_earns_nothing(lab, workspace):
+    run = class_run(lab, workspace)
+    row = next(r for r in run.rows if r["student"] == "delegate")
+    parts = delegated_parts(lab)
+    assert parts, f"{lab} forbids no library function"
+    feedback = (run.feedback_dir / "delegate.html").read_text(encoding="utf-8")
+    for part, (name, dotted) in parts.items():
+        assert row["scores"][f"{part}_tests"] == 0, (part, row["scores"])
+        error = row["errors"].get(f"{part}_tests", "")
+        assert error.startswith(f"OwnWorkError: {part}: your `{name}`"), (part, error)
+        assert dotted in error and "write it yourself" in error
+        assert f"{part}: your `{name}`" in row["reason"]
+        assert (
+            f"{part}: your <code>{name}</code>" in feedback or f"{part}: your `{name}`" in feedback
+        )
+    assert "OWN WORK delegate" in grading.summary(run)

@@ -356,8 +356,10 @@ def test_hidden_tests_can_be_shown_after_the_deadline(tmp_path):
     course = grading.Course(ROOT, tmp_path / "workspace")
     folder = tmp_path / "subs"
     (folder / "late").mkdir(parents=True)
-    source = ROOT / "solutions" / LAB / f"{LAB}.ipynb"
-    (folder / "late" / f"{LAB}.ipynb").write_bytes(source.read_bytes())
+    answers = nbformat.read(ROOT / "solutions" / LAB / f"{LAB}.ipynb", as_version=4)
+    for cell in answers.cells:
+        cell.source = "\n".join(x for x in cell.source.splitlines() if "SOLUTION" not in x)
+    nbformat.write(answers, folder / "late" / f"{LAB}.ipynb")
     run = grading.autograde(course, LAB, folder, show_hidden=True, echo=None)
     assert run.rows[0]["total"] == 9
     text = (run.feedback_dir / "late.html").read_text(encoding="utf-8")

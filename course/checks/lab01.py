@@ -18,8 +18,19 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian
 
 from course.checks._common import as_array, as_float, assert_close, call, guard
+from course.checks._own_work import forbid
 from course.datasets import sample_path
 from course.io import dicom
+
+# What this lab asks students to write themselves: in a notebook, these library functions
+# refuse calls from the student's code (course.checks._own_work); the rest of the library is
+# allowed. Each maps to the part that asks for it.
+OWN_WORK = {
+    "course.io.dicom.to_hu": "q1",
+    "course.io.dicom.window": "q2",
+    "course.io.dicom.load_series": "q4",
+}
+forbid(OWN_WORK)
 
 __all__ = [
     "q1_to_hu",

@@ -12,7 +12,20 @@ from __future__ import annotations
 import numpy as np
 
 from course.checks._common import as_array, assert_close, call, guard
+from course.checks._own_work import forbid
 from course.physics import mri
+
+# What this lab asks students to write themselves: in a notebook, these library functions
+# refuse calls from the student's code (course.checks._own_work); the rest of the library is
+# allowed. Each maps to the part that asks for it.
+OWN_WORK = {
+    "course.physics.mri.fft2c": "q1",
+    "course.physics.mri.ifft2c": "q2",
+    "course.physics.mri.random_mask": "q3",
+    "course.physics.mri.zero_filled": "q4",
+    "course.physics.mri.undersample": "q4",
+}
+forbid(OWN_WORK)
 
 __all__ = [
     "q1_fft2c",

@@ -18,6 +18,21 @@ from scipy import ndimage
 from course.augment import adjust_gamma as library_adjust_gamma
 from course.augment import random_affine
 from course.checks._common import as_array, assert_close, call, guard
+from course.checks._own_work import forbid
+
+# What this lab asks students to write themselves: in a notebook, these library functions
+# refuse calls from the student's code (course.checks._own_work); the rest of the library is
+# allowed. Each maps to the part that asks for it.
+OWN_WORK = {
+    "course.augment.random_flip": "q1",
+    "course.augment.random_rotate90": "q1",
+    "course.augment.random_affine": "q2",
+    "course.augment.elastic_deform": "q4",
+    "course.augment.adjust_gamma": "q5",
+    "course.augment.adjust_contrast": "q6",
+    "course.augment.add_gaussian_noise": "q6",
+}
+forbid(OWN_WORK)
 
 __all__ = [
     "call",

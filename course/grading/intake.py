@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 
 from .layout import MAX_NOTEBOOK_BYTES, CourseError
-from .scan import scan_notebook
+from .scan import library_copies, scan_notebook
 
 
 @dataclass
@@ -175,6 +175,16 @@ def _clean_notebook(raw: dict, source_nb, notes: list[str]) -> nbformat.Notebook
     return nb
 
 
+def own_work_table(lab: str) -> dict[str, str]:
+    """The library functions ``lab`` asks students to write (``course.checks.labNN.OWN_WORK``)."""
+    import importlib
+
+    try:
+        return dict(importlib.import_module(f"course.checks.{lab[:5]}").OWN_WORK)
+    except (ImportError, AttributeError):
+        return {}
+
+
 def collect_submissions(folder, lab: str, source_nb) -> list[Submission]:
     """Read a submissions folder: one entry per student (a folder, a ``.zip`` or a notebook).
 
@@ -192,6 +202,7 @@ def collect_submissions(folder, lab: str, source_nb) -> list[Submission]:
     folder = Path(folder)
     if not folder.is_dir():
         raise CourseError(f"submissions folder not found: {folder}")
+    table = own_work_table(lab)
     pools: dict[str, Submission] = {}
     notebooks: dict[str, list[tuple[str, object]]] = {}
     for entry in sorted(folder.iterdir(), key=lambda p: p.name):
@@ -244,4 +255,5 @@ def collect_submissions(folder, lab: str, source_nb) -> list[Submission]:
             submission.notes.insert(0, f"{name} is not a valid notebook ({type(error).__name__})")
             continue
         submission.tamper, submission.review = scan_notebook(submission.notebook, restored)
+        submission.review += library_copies(submission.notebook, table)
     return [pools[s] for s in sorted(pools)]

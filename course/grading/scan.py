@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import difflib
+import importlib
+import inspect
 import re
+import textwrap
 
 _WATCHED_ROOTS = (
     "numpy",
@@ -209,6 +213,8 @@ class _Scanner(ast.NodeVisitor):
     def visit_Attribute(self, node: ast.Attribute) -> None:
         if self.resolve(node.value) == "IPython.shell" and node.attr not in _SHELL_OK:
             self.flag(f"uses the IPython shell's {node.attr}")
+        if node.attr == "__code__" and isinstance(node.ctx, (ast.Store, ast.Del)):
+            self.flag("replaces a function's __code__ (the own-work rule relies on it)")
         self.generic_visit(node)
 
     def visit_Constant(self, node: ast.Constant) -> None:
@@ -334,3 +340,61 @@ def scan_notebook(nb, restored: dict[str, str] | None = None) -> tuple[list[str]
             continue
         scanner.visit(tree)
     return scanner.tamper, scanner.review
+
+
+def _tokens(source: str) -> list[str]:
+    """The code of a function without its docstring and comments, as a list of tokens."""
+    tree = ast.parse(textwrap.dedent(source))
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr):
+            if isinstance(getattr(body[0], "value", None), ast.Constant):
+                node.body = body[1:] or [ast.Pass()]
+    return re.findall(r"\w+|[^\w\s]", ast.unparse(tree))
+
+
+def library_copies(nb, table: dict[str, str], threshold: float = 0.9) -> list[str]:
+    """Functions of a notebook that look like a pasted copy of a library function a lab forbids.
+
+    Each function defined in a code cell is compared, token by token (docstrings and comments
+    left out), with the source of each function of ``table`` (dotted name -> part); a similarity
+    of ``threshold`` or more is reported for the instructor to review (a plagiarism question: the
+    grader cannot tell a copy from a coincidence).
+
+    Examples
+    --------
+    >>> import inspect, nbformat
+    >>> from course.arithmetic import same_padding
+    >>> cell = nbformat.v4.new_code_cell(inspect.getsource(same_padding))
+    >>> nb = nbformat.v4.new_notebook(cells=[cell])
+    >>> library_copies(nb, {"course.arithmetic.same_padding": "q2"})[0][:46]
+    'cell 0: same_padding is 100% like course.arith'
+    """
+    references = {}
+    for dotted in table:
+        module, _, name = dotted.rpartition(".")
+        try:
+            function = getattr(importlib.import_module(module), name)
+            references[dotted] = _tokens(inspect.getsource(function))
+        except Exception:  # noqa: BLE001 - not installed, or no source: nothing to compare
+            continue
+    found = []
+    for index, cell in enumerate(nb.cells):
+        if cell.get("cell_type") != "code":
+            continue
+        try:
+            tree = ast.parse(_python_source(cell.source))
+        except (SyntaxError, ValueError):
+            continue
+        for node in ast.walk(tree):
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            tokens = _tokens(ast.unparse(node))
+            for dotted, reference in references.items():
+                ratio = difflib.SequenceMatcher(None, tokens, reference, autojunk=False).ratio()
+                if ratio >= threshold:
+                    found.append(
+                        f"cell {index}: {node.name} is {ratio:.0%} like {dotted} "
+                        f"({table[dotted]}; a pasted copy?)"
+                    )
+    return found

@@ -1,0 +1,202 @@
+"""Own work: in a lab's notebook, the library functions that the lab asks to write refuse to
+run when the student's code calls them.
+
+The course library implements everything the labs ask students to write (``to_hu``, ``conv2d``,
+``dice`` ...): the lectures use it, the labs ask for it again from scratch. A lab's check module
+calls :func:`forbid` with the lab's table (library function -> the part that asks for it). When the
+module is imported in an IPython kernel (a student's notebook, ``course validate``, the grader),
+each of those functions gets a new ``__code__`` (a trampoline), so every reference to it (an
+import, an alias, ``getattr``, ``importlib``, a wrapper) goes through :func:`_enter`, which looks at
+who is calling:
+
+- the student's own code (a notebook cell, anything compiled from a string): refused;
+- a check, when the function *is* the answer under test (an alias, a ``functools.partial``):
+  refused;
+- the library itself (``load_sample`` calling ``to_hu``) or a check computing its reference:
+  allowed.
+
+A refusal raises :class:`OwnWorkError` ("q1: your ``to_hu`` calls ``course.io.dicom.to_hu``; the
+lab asks you to write it yourself") and is remembered, so that an answer that catches the error
+still fails its part (:func:`raise_recorded`). Like the rest of the checks this runs in the
+student's process: it catches delegation, it cannot stop an attacker who restores ``__code__``.
+Outside IPython (pytest, scripts) nothing is changed.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+from dataclasses import dataclass, field
+
+__all__ = ["OwnWorkError", "forbid", "forbidden", "mark", "raise_recorded", "restore"]
+
+
+class OwnWorkError(AssertionError):
+    """A graded answer used the library's implementation of what the lab asks to write."""
+
+
+@dataclass
+class _Entry:
+    function: types.FunctionType  # the library's function object (its __code__ is replaced)
+    original: types.FunctionType  # a clone running the library's code
+    dotted: str  # "course.io.dicom.to_hu"
+    part: str  # "q1"
+    code: types.CodeType = field(repr=False, default=None)
+
+
+_REGISTRY: dict[int, _Entry] = {}  # id(trampoline code) -> entry
+_BY_NAME: dict[str, _Entry] = {}
+_RECORDED: list[str] = []
+
+
+def _template(*args, **kwargs):  # the body of every trampoline
+    return __import__("course.checks._own_work", fromlist=["_"])._enter(
+        __import__("sys")._getframe(0), args, kwargs
+    )
+
+
+def _resolve(dotted: str):
+    module, _, name = dotted.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+def _armed() -> bool:
+    ipython = sys.modules.get("IPython")
+    return ipython is not None and ipython.get_ipython() is not None
+
+
+def forbid(table: dict[str, str], *, force: bool = False) -> list[str]:
+    """Make the library functions of ``table`` refuse calls from the student's code.
+
+    Parameters
+    ----------
+    table : dict
+        ``{"course.io.dicom.to_hu": "q1", ...}``: a library function (dotted name) and the part
+        of the lab that asks the student to write it.
+    force : bool
+        Install even outside IPython (tests).
+
+    Returns
+    -------
+    list of str
+        The dotted names now enforced (all of ``table`` inside IPython, none outside unless
+        ``force``).
+
+    Raises
+    ------
+    TypeError
+        When a name is not a plain Python function (a C function cannot be redirected).
+    """
+    if not (force or _armed()):
+        return []
+    for dotted, part in table.items():
+        if dotted in _BY_NAME:
+            continue
+        try:
+            function = _resolve(dotted)
+        except ImportError:  # an optional package (scikit-learn) that is not installed
+            continue
+        if not isinstance(function, types.FunctionType) or function.__closure__:
+            raise TypeError(f"forbid: {dotted} is not a plain Python function ({function!r})")
+        original = types.FunctionType(
+            function.__code__,
+            function.__globals__,
+            function.__name__,
+            function.__defaults__,
+            function.__closure__,
+        )
+        original.__kwdefaults__ = function.__kwdefaults__
+        code = _template.__code__.replace(co_name=function.__name__)
+        entry = _Entry(function, original, dotted, part, code)
+        _REGISTRY[id(code)] = entry
+        _BY_NAME[dotted] = entry
+        function.__code__ = code
+    return [d for d in table if d in _BY_NAME]
+
+
+def restore() -> None:
+    """Give every forbidden function its own code back (tests; a kernel never needs it)."""
+    for entry in _BY_NAME.values():
+        entry.function.__code__ = entry.original.__code__
+    _REGISTRY.clear()
+    _BY_NAME.clear()
+    _RECORDED.clear()
+
+
+def forbidden() -> dict[str, str]:
+    """The enforced functions: dotted name -> part."""
+    return {dotted: entry.part for dotted, entry in _BY_NAME.items()}
+
+
+def _enter(frame, args, kwargs):
+    entry = _REGISTRY[id(frame.f_code)]
+    message = _refusal(entry, frame.f_back)
+    if message is not None:
+        _RECORDED.append(message)
+        raise OwnWorkError(message)
+    return entry.original(*args, **kwargs)
+
+
+def _kind(frame) -> str:
+    """``"check"`` (course.checks, hidden checks), ``"library"`` (trusted) or ``"student"``."""
+    filename = frame.f_code.co_filename
+    if filename.startswith("<course hidden ") or "/course/checks/" in filename.replace("\\", "/"):
+        return "check"
+    from course.checks._common import _trusted_file
+
+    return "library" if _trusted_file(filename) else "student"
+
+
+def _wraps(value, function) -> bool:
+    """Whether ``value`` is ``function`` or a partial or bound method of it."""
+    for _ in range(10):
+        if value is function:
+            return True
+        value = getattr(value, "func", None) or getattr(value, "__func__", None)
+        if value is None:
+            return False
+    return False
+
+
+def _refusal(entry: _Entry, caller) -> str | None:
+    """The message when ``caller`` may not run ``entry``'s function, else None."""
+    kind = _kind(caller)
+    if kind == "library":
+        return None
+    check = caller
+    while check is not None and not (
+        _kind(check) == "check" and check.f_back is not None and _kind(check.f_back) == "student"
+    ):
+        check = check.f_back
+    part = check.f_code.co_name.split("_", 1)[0] if check is not None else entry.part
+    if kind == "student":
+        name = caller.f_code.co_name
+        if name.startswith("<") and name != "<module>" and check is not None:
+            name = check.f_code.co_varnames[0]  # a lambda: the answer's name in the check
+        who = "a notebook cell" if name == "<module>" else f"your `{name}`"
+        return f"{part}: {who} calls `{entry.dotted}`; the lab asks you to write it yourself"
+    if check is None:
+        return None
+    code = check.f_code
+    for name in code.co_varnames[: code.co_argcount]:
+        if _wraps(check.f_locals.get(name), entry.function):
+            return (
+                f"{part}: your `{name}` is `{entry.dotted}` from the library; "
+                "the lab asks you to write it yourself"
+            )
+    return None
+
+
+def raise_recorded(since: int = 0) -> None:
+    """Raise :class:`OwnWorkError` if a refusal was recorded after position ``since``.
+
+    An answer that catches the refusal (``try: ... except Exception``) still fails its part.
+    """
+    if len(_RECORDED) > since:
+        raise OwnWorkError(_RECORDED[since])
+
+
+def mark() -> int:
+    """The current position in the record of refusals (for :func:`raise_recorded`)."""
+    return len(_RECORDED)
