@@ -18,8 +18,12 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
+# JupyterLab on notebooks/, opened in the labs' folder. notebooks/.jupyter/labconfig/ (added to
+# the config search path for this command only) turns off the first-launch question about
+# Jupyter news; the student's own settings still win, and nothing is written there.
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/
+	JUPYTER_CONFIG_PATH="$(CURDIR)/notebooks/.jupyter$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
+		$(BIN)/jupyter lab --ServerApp.root_dir=notebooks --LabApp.default_url=/lab/tree/labs
 
 # Two pytest workers (one file each: a notebook's cells stay together), one BLAS/torch thread
 # each, so that the two never fight over the cores of a small machine.

@@ -107,6 +107,7 @@ def cmd_autograde(args) -> int:
         limits=grading.Limits(
             cpu_seconds=args.cpu_seconds, processes=args.processes, scratch_mb=args.scratch_mb
         ),
+        show_hidden=args.show_hidden_tests,
     )
     return 0 if run.rows is not None else 1
 
@@ -120,10 +121,14 @@ def cmd_validate(args) -> int:
     width = max(len(r["part"]) for r in rows)
     for row in rows:
         mark = "pass" if row["passed"] else "FAIL"
+        message = row["message"]
+        if message.rstrip() == "NotImplementedError:":  # the answer cell's stub
+            message = "not answered yet"
+        lines = message.splitlines() or [""]
         line = f"  {mark}  {row['part']:<{width}}  {row['points']:g} pt"
-        if row["message"]:
-            line += f"  {row['message'].splitlines()[0][:150]}"
-        print(line)
+        print(f"{line}  {lines[0][:150]}" if message else line)
+        for extra in lines[1:] if args.verbose else []:
+            print(f"        {extra}")
     passed = sum(r["passed"] for r in rows)
     points = sum(r["points"] for r in rows if r["passed"])
     total = sum(r["points"] for r in rows)
@@ -131,6 +136,8 @@ def cmd_validate(args) -> int:
         f"{passed}/{len(rows)} parts pass the visible tests ({points:g}/{total:g} points); "
         "hidden tests run on other inputs when the lab is graded."
     )
+    if not args.verbose and any(len(r["message"].splitlines()) > 1 for r in rows):
+        print("  (first line of each message; --verbose shows them whole)")
     for finding in findings:
         print(f"  WARNING: the grader will flag this notebook: {finding}")
     return 0 if passed == len(rows) and not findings else 1
@@ -186,6 +193,11 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--cpu-seconds", type=int, default=3600, help="CPU time per process")
     grade.add_argument("--processes", type=int, default=256, help="processes per submission")
     grade.add_argument("--scratch-mb", type=int, default=1024, help="scratch folder size (MB)")
+    grade.add_argument(
+        "--show-hidden-tests",
+        action="store_true",
+        help="show the hidden tests in the feedback (after the deadline; solutions stay hidden)",
+    )
     course_options(grade)
     grade.set_defaults(func=cmd_autograde)
 
@@ -193,6 +205,11 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("notebook", metavar="NOTEBOOK")
     check.add_argument("--timeout", type=int, default=120, help="seconds per cell (120)")
     check.add_argument("--memory-mb", type=int, default=4096, help="kernel memory (4096 MB)")
+    check.add_argument(
+        "--verbose",
+        action="store_true",
+        help="show each failing part's whole message",
+    )
     check.set_defaults(func=cmd_validate)
 
     data = commands.add_parser("datasets", help="the course's datasets")

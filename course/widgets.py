@@ -180,7 +180,37 @@ def _explorer(controls: dict, draw, rows: list) -> Any:
 
 
 def _style():
+    """The whole description is shown (ipywidgets cuts long ones by default)."""
     return {"description_width": "initial"}
+
+
+def _wide(width: str = "95%"):
+    """The layout of a slider with many values: a track long enough to pick each by dragging."""
+    import ipywidgets as widgets
+
+    return widgets.Layout(width=width)
+
+
+def _row(controls: list):
+    """A row of controls that wraps onto the next line when the notebook is narrow."""
+    import ipywidgets as widgets
+
+    return widgets.HBox(controls, layout=widgets.Layout(flex_flow="row wrap"))
+
+
+def _round_step(span: float, count: int = 500) -> float:
+    """The smallest 1, 2 or 5 times a power of ten that splits ``span`` into at most ``count``.
+
+    >>> _round_step(4024.0), _round_step(1.0), _round_step(300.0)
+    (10.0, 0.002, 1.0)
+    """
+    raw = span / count
+    exponent = math.floor(math.log10(raw))
+    for mantissa in (1, 2, 5, 10):
+        step = float(f"{mantissa}e{exponent}")
+        if step >= raw * (1 - 1e-9):
+            return step
+    return float(f"1e{exponent + 1}")  # pragma: no cover - the loop always returns
 
 
 # ---------------------------------------------------------------------------------------------
@@ -322,7 +352,9 @@ def window_level_explorer(volume_hu):
         start, (level0, width0) = "soft_tissue", WINDOW_PRESETS["soft_tissue"]
     else:
         start, level0, width0 = "custom", (vmin + vmax) / 2, max(vmax - vmin, span / 100)
-    style, layout = _style(), widgets.Layout(width="320px")
+    # round steps (10 HU for CT: every preset lies on them) on notebook-wide tracks (~2 px each)
+    style, step = _style(), _round_step(span)
+    low, high = math.floor(low / step) * step, math.ceil(high / step) * step
     preset = widgets.Dropdown(
         options=["custom", *WINDOW_PRESETS], value=start, description="preset", style=style
     )
@@ -330,21 +362,21 @@ def window_level_explorer(volume_hu):
         value=level0,
         min=low,
         max=high,
-        step=span / 400,
+        step=step,
         description="level",
         continuous_update=False,
         style=style,
-        layout=layout,
+        layout=_wide(),
     )
     width = widgets.FloatSlider(
         value=width0,
-        min=span / 400,
-        max=span,
-        step=span / 400,
+        min=step,
+        max=high - low,
+        step=step,
         description="width",
         continuous_update=False,
         style=style,
-        layout=layout,
+        layout=_wide(),
     )
     controls = {"level": level, "width": width, "preset": preset}
     row = [preset, level, width]
@@ -356,6 +388,7 @@ def window_level_explorer(volume_hu):
             description="slice",
             continuous_update=False,
             style=style,
+            layout=_wide(),
         )
         controls["slice_index"] = slice_slider
         row.append(slice_slider)
@@ -382,7 +415,7 @@ def window_level_explorer(volume_hu):
     def draw(level, width, preset, slice_index=None):
         return _window_figure(volume, level, width, slice_index, preset)
 
-    return _explorer(controls, draw, [widgets.HBox(row)])
+    return _explorer(controls, draw, [_row(row)])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -485,6 +518,7 @@ def fbp_explorer(image):
 
     Shows the object, its sinogram and the filtered back-projection with its RMSE
     (:func:`fbp_view`). Few angles give streaks; smoother filters trade sharpness for noise.
+    The slider goes from 4 to 360 angles in steps of 4.
 
     Parameters
     ----------
@@ -515,8 +549,15 @@ def fbp_explorer(image):
     x = _real_image(image, "image", (2,))
     if x.shape[0] != x.shape[1]:
         raise ValueError(f"image must be square (N, N), got shape {x.shape}")
-    angles = widgets.IntSlider(
-        value=32, min=1, max=360, description="angles", continuous_update=False, style=_style()
+    angles = widgets.IntSlider(  # 90 positions, a few pixels apart: each can be picked
+        value=32,
+        min=4,
+        max=360,
+        step=4,
+        description="angles",
+        continuous_update=False,
+        style=_style(),
+        layout=_wide(),
     )
     filter_name = widgets.Dropdown(options=list(FILTERS), value="ramp", description="filter")
 
@@ -524,7 +565,7 @@ def fbp_explorer(image):
         return _fbp_figure(x, n_angles, filter_name)
 
     controls = {"n_angles": angles, "filter_name": filter_name}
-    return _explorer(controls, draw, [widgets.HBox([angles, filter_name])])
+    return _explorer(controls, draw, [_row([angles, filter_name])])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -689,6 +730,7 @@ def kspace_explorer(image):
         description="centre",
         continuous_update=False,
         style=style,
+        layout=_wide("400px"),
     )
     kind = widgets.Dropdown(options=list(_MASK_KINDS), value="random", description="mask")
     seed = widgets.IntSlider(
@@ -704,7 +746,7 @@ def kspace_explorer(image):
     def draw(acceleration, center_fraction, mask_kind, seed):
         return _kspace_figure(x, acceleration, center_fraction, mask_kind, seed)
 
-    return _explorer(controls, draw, [widgets.HBox([acceleration, center, kind, seed])])
+    return _explorer(controls, draw, [_row([acceleration, center, kind, seed])])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1019,4 +1061,4 @@ def augmentation_explorer(image, mask=None):
         return _augmentation_figure(x, m, name, strength, seed)
 
     controls = {"name": name, "strength": strength, "seed": seed}
-    return _explorer(controls, draw, [widgets.HBox([name, strength, seed])])
+    return _explorer(controls, draw, [_row([name, strength, seed])])

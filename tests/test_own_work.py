@@ -171,3 +171,18 @@ def _lab_modules():
 def _check_functions(lab: str) -> list[str]:
     module = importlib.import_module(f"course.checks.{lab}")
     return [name for name in dir(module) if name[:1] == "q" and name[1:2].isdigit()]
+
+
+def test_points_of_the_checks_match_the_notebooks():
+    from pathlib import Path
+
+    root = Path(__file__).parents[1]
+    for lab in sorted(p.stem for p in _lab_modules()):
+        source = next((root / "solutions").glob(f"{lab}_*/{lab}_*.ipynb"))
+        points = {}
+        for cell in nbformat.read(source, as_version=4).cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if meta.get("grade") and str(meta.get("grade_id", "")).endswith("_tests"):
+                points[meta["grade_id"].split("_")[0]] = meta["points"]
+        module = importlib.import_module(f"course.checks.{lab}")
+        assert module.POINTS == points, lab

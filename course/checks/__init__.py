@@ -5,6 +5,11 @@ raise :class:`AssertionError` with a message that teaches (what was expected, wh
 They work anywhere the package is installed (laptop, Colab). The hidden tests of the labs live
 with the instructor's autograder, never in this package.
 
+In a notebook, importing this package makes a failing check show its message in one line
+instead of a traceback through the checks, and :func:`reporting` makes a lab's checks confirm
+when they pass (see :mod:`course.checks._feedback`; ``COURSE_CHECK_VERBOSE=1`` brings the full
+tracebacks back). Outside IPython nothing changes.
+
 >>> from course.checks import as_array
 >>> as_array([1, 2, 3], "answer").dtype
 dtype('float64')
@@ -20,6 +25,9 @@ from course.checks._common import (
     find_tampering,
     guard,
 )
+from course.checks._feedback import install, reporting
+
+install()  # in IPython only: short feedback from the checks (does nothing elsewhere)
 
 __all__ = [
     "as_array",
@@ -30,4 +38,5 @@ __all__ = [
     "call",
     "find_tampering",
     "guard",
+    "reporting",
 ]

@@ -25,6 +25,7 @@ Outside IPython (pytest, scripts) nothing is changed.
 from __future__ import annotations
 
 import importlib
+import re
 import sys
 import types
 from dataclasses import dataclass, field
@@ -159,32 +160,62 @@ def _wraps(value, function) -> bool:
     return False
 
 
+def _arguments(frame) -> dict[str, object]:
+    """The arguments a frame was called with (``*args`` and ``**kwargs`` spread out)."""
+    code = frame.f_code
+    count = code.co_argcount + code.co_kwonlyargcount
+    count += bool(code.co_flags & 0x04) + bool(code.co_flags & 0x08)  # *args, **kwargs
+    found = {}
+    for name in code.co_varnames[:count]:
+        value = frame.f_locals.get(name)
+        if isinstance(value, tuple):
+            found.update({f"{name}[{i}]": v for i, v in enumerate(value)})
+        elif isinstance(value, dict) and code.co_flags & 0x08:
+            found.update(value)
+        else:
+            found[name] = value
+    return found
+
+
+def _checks_between(caller) -> list:
+    """The check frames from ``caller`` up to the student's code that called the check."""
+    frames = []
+    frame = caller
+    while frame is not None and _kind(frame) != "student":
+        if _kind(frame) == "check":
+            frames.append(frame)
+        frame = frame.f_back
+    return frames if frame is not None else []
+
+
 def _refusal(entry: _Entry, caller) -> str | None:
     """The message when ``caller`` may not run ``entry``'s function, else None."""
     kind = _kind(caller)
     if kind == "library":
         return None
-    check = caller
-    while check is not None and not (
-        _kind(check) == "check" and check.f_back is not None and _kind(check.f_back) == "student"
-    ):
-        check = check.f_back
-    part = check.f_code.co_name.split("_", 1)[0] if check is not None else entry.part
+    start = caller.f_back if kind == "student" else caller  # who called the student's code
+    checks = _checks_between(start) if start is not None else []
+    names = [f.f_code.co_name for f in checks]
+    entry_name = next((n for n in reversed(names) if re.match(r"q\d+_", n)), None)
+    part = entry_name.split("_", 1)[0] if entry_name else entry.part
     if kind == "student":
         name = caller.f_code.co_name
-        if name.startswith("<") and name != "<module>" and check is not None:
-            name = check.f_code.co_varnames[0]  # a lambda: the answer's name in the check
+        if name.startswith("<") and name != "<module>" and entry_name:
+            name = entry_name.split("_", 1)[1]  # a lambda: the answer's name in the check
         who = "a notebook cell" if name == "<module>" else f"your `{name}`"
         return f"{part}: {who} calls `{entry.dotted}`; the lab asks you to write it yourself"
-    if check is None:
-        return None
-    code = check.f_code
-    for name in code.co_varnames[: code.co_argcount]:
-        if _wraps(check.f_locals.get(name), entry.function):
-            return (
-                f"{part}: your `{name}` is `{entry.dotted}` from the library; "
-                "the lab asks you to write it yourself"
-            )
+    if entry_name is None:
+        return None  # a check computing its reference outside any part
+    for frame in checks:
+        if not re.match(r"q\d+_", frame.f_code.co_name):
+            continue
+        for name, value in _arguments(frame).items():
+            if _wraps(value, entry.function):
+                name = frame.f_code.co_name.split("_", 1)[1] if "[" in name else name
+                return (
+                    f"{part}: your `{name}` is `{entry.dotted}` from the library; "
+                    "the lab asks you to write it yourself"
+                )
     return None
 
 

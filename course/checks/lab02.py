@@ -9,9 +9,12 @@ hidden tests run the same functions on other inputs.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from course.checks._common import as_array, assert_close, call, guard
+from course.checks._feedback import reporting
 from course.checks._own_work import forbid
 from course.physics import ct
 from course.physics.phantoms import shepp_logan
@@ -31,6 +34,9 @@ OWN_WORK = {
     "skimage.transform.iradon": "q6",
 }
 forbid(OWN_WORK)
+
+# The points of each part, as in the lab's notebook (tests/test_own_work.py keeps them equal).
+POINTS = {"q1": 1, "q2": 2.5, "q3": 2, "q4": 1, "q5": 1.5, "q6": 1}
 
 __all__ = [
     "q1_transmitted_intensity",
@@ -293,3 +299,6 @@ def q6_fbp(fbp) -> None:
     theta = np.arange(0.0, 180.0, 2.0)
     sinogram = radon(image, theta, circle=True)
     check_fbp(fbp, image, sinogram, theta, "radon(a 64x64 body phantom in 1/cm)")
+
+
+reporting(sys.modules[__name__])  # a check that passes says so, with its points

@@ -12,12 +12,15 @@ A wrong answer raises :class:`AssertionError` with a message that teaches.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 from scipy import ndimage
 
 from course.augment import adjust_gamma as library_adjust_gamma
 from course.augment import random_affine
 from course.checks._common import as_array, assert_close, call, guard
+from course.checks._feedback import reporting
 from course.checks._own_work import forbid
 
 # What this lab asks students to write themselves: in a notebook, these library functions
@@ -33,6 +36,9 @@ OWN_WORK = {
     "course.augment.add_gaussian_noise": "q6",
 }
 forbid(OWN_WORK)
+
+# The points of each part, as in the lab's notebook (tests/test_own_work.py keeps them equal).
+POINTS = {"q1": 1.5, "q2": 2, "q3": 1.5, "q4": 1.5, "q5": 1, "q6": 1.5}
 
 __all__ = [
     "call",
@@ -516,3 +522,6 @@ def q6_contrast_noise_pair(contrast_noise_pair) -> None:
     check_contrast_cases(contrast_noise_pair, image, mask, 3.0, 3)  # clipped
     check_noise_cases(contrast_noise_pair, (64, 64), 0.05, 4, label_mask(rng.random((64, 64))))
     contrast_noise(contrast_noise_pair, np.full((32, 32), 0.98), mask, 1.0, 0.1, 5)  # clipped
+
+
+reporting(sys.modules[__name__])  # a check that passes says so, with its points
