@@ -38,9 +38,30 @@ from tqdm.auto import tqdm
 
 import course
 
-__all__ = ["EarlyStopping", "fit", "evaluate", "predict", "sliding_window_inference"]
+__all__ = ["EarlyStopping", "History", "fit", "evaluate", "predict", "sliding_window_inference"]
 
 Metric = Callable[[torch.Tensor, torch.Tensor], float]
+
+
+class History(dict):
+    """What :func:`fit` returns: ``{key: list of per-epoch values}``, plus ``seed``.
+
+    A plain dict for everything that reads it (plots, JSON), with the seed of the run as an
+    attribute so that a number reported from it can say which seed gave it.
+
+    Examples
+    --------
+    >>> history = History(train_loss=[0.5, 0.25], seed=3)
+    >>> history["train_loss"][-1], history.seed
+    (0.25, 3)
+    """
+
+    def __init__(self, *args, seed: int | None = None, **values) -> None:
+        super().__init__(*args, **values)
+        self.seed = seed
+
+    def __repr__(self) -> str:
+        return f"History({dict.__repr__(self)}, seed={self.seed})"
 
 
 class EarlyStopping:
@@ -272,7 +293,8 @@ def fit(
     checkpoint: str | os.PathLike | None = None,
     progress: bool = True,
     amp: bool = True,
-) -> dict[str, list[float]]:
+    seed: int | None = None,
+) -> History:
     """Train ``model`` for ``epochs`` epochs; return the per-epoch history.
 
     Every epoch: (1) training, for each batch ``(x, y)``: ``logits = model(x)``,
@@ -315,14 +337,19 @@ def fit(
         printed when False.
     amp : bool, default True
         Mixed precision (float16 autocast + gradient scaling) when the device is CUDA; ignored
-        on other devices.
+        on other devices (so off on a CPU).
+    seed : int, optional
+        Seeds everything (:func:`course.seed_everything`) before the first epoch: the order of
+        the batches, dropout, random augmentations. The model's initial weights come from the
+        seed in force when it was built. Recorded as ``history.seed``.
 
     Returns
     -------
-    dict of str to list of float
-        ``"train_loss"`` (mean over the epoch's samples, measured while training),
-        ``"lr"`` (learning rate of the first parameter group during the epoch) and, with
-        ``val_loader``, ``"val_loss"`` and ``"val_<metric>"``; one entry per completed epoch.
+    History
+        A dict of lists: ``"train_loss"`` (mean over the epoch's samples, measured while
+        training), ``"lr"`` (learning rate of the first parameter group during the epoch) and,
+        with ``val_loader``, ``"val_loss"`` and ``"val_<metric>"``; one entry per completed
+        epoch. ``history.seed`` is ``seed`` (None when not given).
 
     Raises
     ------
@@ -367,7 +394,9 @@ def fit(
     tracker.reset()
     best_state = None
 
-    history: dict[str, list[float]] = {"train_loss": [], "lr": []}
+    if seed is not None:
+        course.seed_everything(seed)
+    history = History(train_loss=[], lr=[], seed=seed)
     epoch_bar = tqdm(range(epochs), desc="epochs", disable=not progress)
     for epoch in epoch_bar:
         model.train()

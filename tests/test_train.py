@@ -1,5 +1,7 @@
 """The training loop, evaluation, prediction and sliding-window inference."""
 
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -62,6 +64,38 @@ def test_fit_two_epochs_history_and_metrics():
     assert history["val_loss"][-1] == pytest.approx(F.cross_entropy(logits, yv).item(), rel=1e-5)
     assert history["val_acc"][-1] > 0.9  # the blobs are well separated
     assert history["train_loss"][1] < history["train_loss"][0]
+
+
+def test_fit_seed_makes_a_run_repeatable_and_is_recorded():
+    def run(seed):
+        torch.manual_seed(0)  # the same initial weights every time
+        model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Dropout(0.5), nn.Linear(16, 2))
+        train, val, _ = loaders()
+        history = fit(
+            model, train, val, nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), 0.1),
+            epochs=2, device="cpu", progress=False, seed=seed,
+        )  # fmt: skip
+        return history
+
+    first, again, other = run(7), run(7), run(8)
+    assert first.seed == 7 and other.seed == 8 and run(None).seed is None
+    assert first == again  # same seed: same batches, same dropout masks, same numbers
+    assert first["train_loss"] != other["train_loss"]  # another seed: another run
+    assert "seed=7" in repr(first) and isinstance(first, dict)
+
+
+def test_seed_everything_deterministic_mode():
+    assert not torch.are_deterministic_algorithms_enabled()
+    try:
+        course.seed_everything(1, deterministic=True)
+        assert torch.are_deterministic_algorithms_enabled()
+        assert torch.backends.cudnn.deterministic and not torch.backends.cudnn.benchmark
+        assert os.environ["CUBLAS_WORKSPACE_CONFIG"] in (":4096:8", ":16:8")
+    finally:
+        torch.use_deterministic_algorithms(False)
+        torch.backends.cudnn.deterministic = False
+    with pytest.raises(TypeError, match="deterministic must be a bool"):
+        course.seed_everything(1, deterministic="yes")
 
 
 def test_fit_train_loss_is_the_sample_mean():
