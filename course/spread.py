@@ -18,6 +18,7 @@ A comparison ("A beats B") is made on the paired differences, seed by seed
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -25,7 +26,27 @@ import numpy as np
 
 import course
 
-__all__ = ["Spread", "over_seeds"]
+__all__ = ["Spread", "over_seeds", "seeds"]
+
+
+def seeds(default: Sequence[int] = (0, 1, 2)) -> tuple[int, ...]:
+    """The seeds a notebook measures over: ``default``, or ``$COURSE_SEEDS`` (``"0,1,2,3,4"``),
+    which ``bench/robustness.py`` sets to re-run every claim over more seeds.
+
+    Examples
+    --------
+    >>> seeds((0, 1, 2))  # without COURSE_SEEDS
+    (0, 1, 2)
+    """
+    text = os.environ.get("COURSE_SEEDS", "").strip()
+    if not text:
+        return tuple(int(s) for s in default)
+    try:
+        return tuple(int(s) for s in text.split(","))
+    except ValueError:
+        raise ValueError(
+            f"COURSE_SEEDS must be integers separated by commas, got {text!r}"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -79,6 +100,28 @@ class Spread:
         if above is not None:
             return min(self.values) >= above and self.mean - k * self.sd >= above
         return max(self.values) <= below and self.mean + k * self.sd <= below
+
+    def claim(self, *, above: float | None = None, below: float | None = None, k: float = 3):
+        """Print the claim with its margin (one line, read by ``bench/robustness.py``) and
+        return :meth:`holds`; a notebook asserts it: ``assert dice.claim(above=0.8)``.
+
+        Examples
+        --------
+        >>> Spread("dice", (0.84, 0.86, 0.85), (0, 1, 2)).claim(above=0.8)
+        CLAIM dice >= 0.8: worst seed 0.840, mean - 3 SD 0.820, margin 0.020 (holds)
+        True
+        """
+        ok = self.holds(above=above, below=below, k=k)
+        if above is not None:
+            edge, worst = self.mean - k * self.sd, min(self.values)
+            margin = min(worst, edge) - above
+            text = f"{self.name} >= {above:g}: worst seed {worst:.3f}, mean - {k:g} SD {edge:.3f}"
+        else:
+            edge, worst = self.mean + k * self.sd, max(self.values)
+            margin = below - max(worst, edge)
+            text = f"{self.name} <= {below:g}: worst seed {worst:.3f}, mean + {k:g} SD {edge:.3f}"
+        print(f"CLAIM {text}, margin {margin:.3f} ({'holds' if ok else 'FAILS'})")
+        return ok
 
     def minus(self, other: Spread, name: str | None = None) -> Spread:
         """The paired differences ``self - other``, seed by seed (the seeds must match)."""

@@ -66,3 +66,25 @@ def test_bad_input(run, seeds, error):
 def test_spread_needs_one_value_per_seed():
     with pytest.raises(ValueError, match="same, non-zero length"):
         Spread("x", (1.0,), (0, 1))
+
+
+def test_claim_prints_the_margin(capsys):
+    spread = Spread("dice", (0.84, 0.86, 0.85), (0, 1, 2))  # mean 0.85, sd 0.01
+    assert spread.claim(above=0.8)
+    assert capsys.readouterr().out.strip() == (
+        "CLAIM dice >= 0.8: worst seed 0.840, mean - 3 SD 0.820, margin 0.020 (holds)"
+    )
+    assert not spread.claim(below=0.85)
+    assert "(FAILS)" in capsys.readouterr().out
+
+
+def test_seeds_from_the_environment(monkeypatch):
+    from course.spread import seeds
+
+    monkeypatch.delenv("COURSE_SEEDS", raising=False)
+    assert seeds() == (0, 1, 2)
+    monkeypatch.setenv("COURSE_SEEDS", "0, 1,2,3,4")
+    assert seeds() == (0, 1, 2, 3, 4)
+    monkeypatch.setenv("COURSE_SEEDS", "a,b")
+    with pytest.raises(ValueError, match="COURSE_SEEDS"):
+        seeds()
