@@ -293,17 +293,7 @@ def test_install_only_in_ipython_and_never_over_another_handler(outside_ipython)
 
 
 # --- course validate -------------------------------------------------------------------------
-def course(*args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ)
-    env.pop("COURSE_WORKSPACE", None)
-    return subprocess.run(
-        [sys.executable, "-m", "course", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+from test_cli import course  # noqa: E402 - the same helper as the CLI's tests
 
 
 @pytest.mark.skipif(not STUDENT_LAB01.is_file(), reason="lab01 not released yet")
