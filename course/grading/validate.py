@@ -6,10 +6,11 @@ from pathlib import Path
 
 import nbformat
 
+from .intake import own_work_table
 from .kernel import CourseExecute
 from .layout import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, HIDDEN_BLOCK, CourseError
 from .sandbox import NoSandbox
-from .scan import scan_notebook
+from .scan import library_copies, scan_notebook
 
 
 def validate(notebook, *, timeout: int = DEFAULT_TIMEOUT, memory_mb: int = DEFAULT_MEMORY_MB):
@@ -23,7 +24,8 @@ def validate(notebook, *, timeout: int = DEFAULT_TIMEOUT, memory_mb: int = DEFAU
     rows : list of dict
         ``part``, ``points``, ``passed`` (bool) and ``message`` per test cell.
     findings : list of str
-        What the grader would flag as tampering.
+        What the grader would flag: tampering, and functions that look like a pasted copy of
+        the library's implementation of a part (for the instructor's review).
     """
     path = Path(notebook)
     if not path.is_file():
@@ -33,6 +35,7 @@ def validate(notebook, *, timeout: int = DEFAULT_TIMEOUT, memory_mb: int = DEFAU
     except Exception as error:  # noqa: BLE001
         raise CourseError(f"{path} is not a valid notebook ({error})") from None
     tamper, _review = scan_notebook(nb)
+    tamper += library_copies(nb, own_work_table(path.stem))  # flagged for review when graded
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.source = HIDDEN_BLOCK.sub("", cell.source)
