@@ -1,4 +1,4 @@
-"""Data augmentation for medical images: joint image + mask transforms (lecture 08, seed 002).
+"""Data augmentation for medical images: joint image + mask transforms (lecture 08).
 
 Every transform has the same form ``f(image, mask=None, rng=None, **params) -> (image, mask)``:
 

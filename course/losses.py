@@ -1,4 +1,4 @@
-"""Differentiable segmentation and classification losses in PyTorch (lecture 07, seed 000).
+"""Differentiable segmentation and classification losses in PyTorch (lecture 07).
 
 * :func:`soft_dice_loss` - one minus the Dice coefficient computed on probabilities instead
   of hard masks, so that it has a gradient; robust to a small foreground.

@@ -1,4 +1,4 @@
-"""Evaluation metrics for segmentation and classification (lectures 06-07, seed 000).
+"""Evaluation metrics for segmentation and classification (lectures 06-07).
 
 Segmentation compares a predicted mask ``P`` with a ground-truth mask ``G``:
 
@@ -9,7 +9,7 @@ Segmentation compares a predicted mask ``P`` with a ground-truth mask ``G``:
   when the voxel ``spacing`` is given.
 
 Classification starts from the confusion matrix (:func:`confusion_counts`): the table of
-seed 000 (accuracy, sensitivity, specificity, PPV, NPV, F1, MCC, AUC) is
+the lecture notes (accuracy, sensitivity, specificity, PPV, NPV, F1, MCC, AUC) is
 :func:`classification_report`; :func:`roc_curve` and :func:`roc_auc` describe a score over
 all thresholds, and :func:`bootstrap_ci` puts a confidence interval on any metric.
 
@@ -465,7 +465,7 @@ def metrics_from_counts(
 
     Examples
     --------
-    The first row of the table in seed 000 (VGG19+CNN: TP 251, FP 4, TN 764, FN 5):
+    The first row of the lecture's metrics table (VGG19+CNN: TP 251, FP 4, TN 764, FN 5):
 
     >>> m = metrics_from_counts(251, 4, 764, 5)
     >>> {k: round(100 * v, 2) for k, v in m.items()}  # doctest: +NORMALIZE_WHITESPACE
