@@ -30,10 +30,13 @@ lab: $(STAMP)
 test: $(STAMP)
 	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadfile --durations=25
 
-# The lecture notebooks once more with two BLAS/torch threads, one notebook at a time: a result
-# that holds only in one thread's summation order fails here, not on a student's laptop.
+# The notebooks once more with two BLAS/torch threads: the lectures one at a time, and every lab
+# solution graded end to end with two threads per grading kernel. A result that holds only in one
+# thread's summation order fails here, not on a student's laptop.
 test-threads: $(STAMP)
 	OMP_NUM_THREADS=2 MKL_NUM_THREADS=2 $(BIN)/python -m pytest -p no:cacheprovider notebooks/lectures
+	OMP_NUM_THREADS=2 MKL_NUM_THREADS=2 $(BIN)/python -m pytest -p no:cacheprovider \
+		tests/test_autograde.py -k full_marks
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import csv
 import importlib
+import os
 import re
 import sys
 from pathlib import Path
@@ -87,7 +88,11 @@ def class_run(lab: str, workspace: Path):
             (folder / "delegate").mkdir(parents=True)
             delegate = delegating(lab, nbformat.read(source, as_version=4))
             nbformat.write(delegate, folder / "delegate" / f"{lab}.ipynb")
-            _RUNS[lab] = grading.autograde(course, lab, folder, workers=2, echo=print)
+            # the kernels use this test run's thread count: 1 in make test, 2 in make test-threads
+            threads = int(os.environ.get("OMP_NUM_THREADS") or 1)
+            _RUNS[lab] = grading.autograde(
+                course, lab, folder, workers=2, threads=threads, echo=print
+            )
         except Exception as error:  # remembered: the second test of the lab fails at once
             _RUNS[lab] = error
     if isinstance(_RUNS[lab], Exception):

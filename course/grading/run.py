@@ -333,6 +333,7 @@ def autograde(
     sandbox: str = "auto",
     limits: Limits | None = None,
     show_hidden: bool = False,
+    threads: int | None = None,
     echo=print,
 ) -> ClassRun:
     """Grade a class: every entry of ``submissions`` in its own process.
@@ -359,6 +360,9 @@ def autograde(
         CPU time, processes and scratch size per submission (``memory_mb`` sets its memory).
     show_hidden : bool
         Show the hidden tests in the feedback (after the deadline); solutions stay redacted.
+    threads : int, optional
+        BLAS/OpenMP/PyTorch threads in each grading kernel; default: the CPU cores divided
+        among the workers.
     echo : callable
         Where the summary goes (``print``; ``None`` for silence).
 
@@ -372,8 +376,8 @@ def autograde(
     folder = Path(submissions)
     if not folder.is_dir():
         raise CourseError(f"submissions folder not found: {folder}")
-    if workers < 1 or timeout < 1 or memory_mb < 0:
-        raise CourseError("--workers and --timeout must be >= 1, --memory-mb >= 0")
+    if workers < 1 or timeout < 1 or memory_mb < 0 or (threads is not None and threads < 1):
+        raise CourseError("--workers, --timeout and threads must be >= 1, --memory-mb >= 0")
     limits = replace(limits or Limits(), memory_mb=int(memory_mb))
     chosen = choose(sandbox)  # before anything is graded: SandboxError when none works
     started = time.monotonic()
@@ -394,7 +398,7 @@ def autograde(
             "bwrap": getattr(chosen, "binary", None) or "",
             "limits": asdict(limits),
             "show_hidden": bool(show_hidden),
-            "threads": max(1, (os.cpu_count() or 1) // workers),
+            "threads": threads or max(1, (os.cpu_count() or 1) // workers),
             "limit": int(timeout) * (code_cells + 4) + 300,
         }
         gradable = [s for s in subs if s.notebook is not None]
