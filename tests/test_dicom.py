@@ -11,9 +11,16 @@ import pydicom.config
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pydicom.data import get_testdata_file
-from pydicom.dataset import validate_file_meta
-from pydicom.uid import UID, CTImageStorage, ExplicitVRLittleEndian
+from pydicom.data import get_testdata_file, get_testdata_files
+from pydicom.dataelem import RawDataElement
+from pydicom.dataset import Dataset, validate_file_meta
+from pydicom.tag import Tag
+from pydicom.uid import UID, CTImageStorage, ExplicitVRLittleEndian, MediaStorageDirectoryStorage
+
+try:
+    from pydicom.pixels import apply_color_lut, apply_modality_lut
+except ImportError:  # pragma: no cover - pydicom 2.x
+    from pydicom.pixel_data_handlers.util import apply_color_lut, apply_modality_lut
 
 from course.io.dicom import WINDOW_PRESETS, describe, load_series, to_hu, window, write_series
 
@@ -397,6 +404,151 @@ def test_single_slice_without_thickness(tmp_path):
     edit(paths[0], drop_thickness)
     with pytest.raises(ValueError, match="SliceThickness"):
         load_series(tmp_path)
+
+
+# ---------------------------------------------------------------------------------------------
+# Real files: a DICOMDIR, a modality lookup table, a palette, damaged files
+# ---------------------------------------------------------------------------------------------
+def real_series(folder):
+    """Copy pydicom's 5-slice CT series (98892001/CT5N, 16x16 pixels) into ``folder``."""
+    paths = sorted(get_testdata_files("**/CT5N/*"))
+    assert len(paths) == 5, paths
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in paths:
+        shutil.copy(path, folder)
+    return paths
+
+
+def test_load_series_skips_the_dicomdir_of_an_export(tmp_path):
+    paths = real_series(tmp_path)
+    shutil.copy(sample("DICOMDIR"), tmp_path)  # the index of the export these slices come from
+    index = pydicom.dcmread(tmp_path / "DICOMDIR")
+    assert index.file_meta.MediaStorageSOPClassUID == MediaStorageDirectoryStorage
+    assert "SOPClassUID" not in index  # a DICOMDIR says what it is in its file meta only
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # skipped silently
+        volume, spacing = load_series(tmp_path)
+    # reference: pydicom's modality LUT on each slice, sorted by z (the slices are axial)
+    slices = [pydicom.dcmread(path) for path in paths]
+    assert all(
+        [float(v) for v in ds.ImageOrientationPatient] == [1, 0, 0, 0, 1, 0] for ds in slices
+    )
+    slices.sort(key=lambda ds: float(ds.ImagePositionPatient[2]))
+    expected = np.stack([apply_modality_lut(ds.pixel_array, ds) for ds in slices])
+    np.testing.assert_array_equal(volume, expected)
+    z = [float(ds.ImagePositionPatient[2]) for ds in slices]
+    assert spacing == pytest.approx((z[1] - z[0], *(float(v) for v in slices[0].PixelSpacing)))
+    assert spacing[0] == pytest.approx(2.5)
+
+
+def test_load_series_on_the_top_folder_of_an_export(tmp_path):
+    real_series(tmp_path / "98892001" / "CT5N")
+    shutil.copy(sample("DICOMDIR"), tmp_path)
+    with pytest.raises(ValueError, match="DICOMDIR.*subfolders"):
+        load_series(tmp_path)
+    assert load_series(tmp_path / "98892001" / "CT5N")[0].shape == (5, 16, 16)
+
+
+def with_lookup_table(tmp_path):
+    """CT_small.dcm with a Modality LUT Sequence (0028,3000) instead of slope and intercept.
+
+    pydicom's own example (mlut_18.dcm) is downloaded on demand, so it is not available offline.
+    """
+    ds = pydicom.dcmread(sample("CT_small.dcm"))
+    del ds.RescaleSlope, ds.RescaleIntercept
+    first, table = 300, np.round(40 * np.sqrt(np.arange(1500))).astype(np.uint16)  # non-linear
+    item = Dataset()
+    item.add_new("LUTDescriptor", "US", [len(table), first, 16])  # entries, first input, bits
+    item.add_new("LUTData", "US", table.tolist())
+    item.ModalityLUTType = "HU"
+    ds.ModalityLUTSequence = [item]
+    ds.save_as(tmp_path / "lut.dcm")
+    return tmp_path / "lut.dcm"
+
+
+def test_to_hu_applies_a_modality_lut_sequence(tmp_path):
+    ds = pydicom.dcmread(with_lookup_table(tmp_path))
+    stored = ds.pixel_array
+    assert stored.min() < 300 and stored.max() > 300 + 1500  # both ends of the table are used
+    hu = to_hu(ds)
+    assert hu.dtype == np.float32 and hu.shape == stored.shape
+    np.testing.assert_array_equal(hu, apply_modality_lut(stored, ds))
+    assert not np.array_equal(hu, stored)  # the stored values are not the answer
+    np.testing.assert_array_equal(to_hu(tmp_path / "lut.dcm"), hu)
+
+
+def test_to_hu_refuses_a_palette_colour_image():
+    ds = pydicom.dcmread(sample("examples_palette.dcm"))
+    # reference: pydicom reads palette indices, and its colour table turns them into RGB
+    assert ds.pixel_array.shape == (350, 800)
+    assert apply_color_lut(ds.pixel_array, ds).shape == (350, 800, 3)
+    pattern = r"examples_palette\.dcm.*\(0028,0004\) 'PALETTE COLOR'.*apply_color_lut"
+    with pytest.raises(ValueError, match=pattern):
+        to_hu(ds)
+
+
+def test_to_hu_multi_valued_rescale_slope(tmp_path):
+    ds = pydicom.dcmread(sample("CT_small.dcm"))
+    ds.RescaleSlope = ["1", "2"]
+    ds.save_as(tmp_path / "slope.dcm")
+    assert pydicom.dcmread(tmp_path / "slope.dcm")["RescaleSlope"].VM == 2
+    with pytest.raises(
+        ValueError, match=r"to_hu: .*slope\.dcm has 2 values in RescaleSlope \(0028,1053\)"
+    ):
+        to_hu(tmp_path / "slope.dcm")
+
+
+def test_unreadable_number_of_frames(tmp_path):
+    ds = pydicom.dcmread(sample("CT_small.dcm"))
+    tag = Tag("NumberOfFrames")
+    # stored as the file would hold it: the text "1A", which pydicom cannot convert to a number
+    ds[tag] = RawDataElement(tag, "IS", 2, b"1A", 0, False, True)
+    (tmp_path / "series").mkdir()
+    ds.save_as(tmp_path / "series" / "frames.dcm")
+    damaged = pydicom.dcmread(tmp_path / "series" / "frames.dcm")
+    with pytest.raises(ValueError):  # reference: pydicom itself cannot read the value
+        _ = damaged.NumberOfFrames
+    for func in (to_hu, describe):
+        with pytest.raises(
+            ValueError, match=r"frames\.dcm has an unreadable NumberOfFrames \(0028,0008\).*'1A'"
+        ):
+            func(tmp_path / "series" / "frames.dcm")
+    with pytest.raises(
+        ValueError, match=r"load_series: .*frames\.dcm .*NumberOfFrames \(0028,0008\)"
+    ):
+        load_series(tmp_path / "series")
+
+
+def test_to_hu_missing_transfer_syntax(tmp_path):
+    ds = pydicom.dcmread(sample("CT_small.dcm"))
+    del ds.file_meta.TransferSyntaxUID
+    ds.save_as(tmp_path / "no_syntax.dcm")
+    for path in (sample("meta_missing_tsyntax.dcm"), tmp_path / "no_syntax.dcm"):
+        ds = pydicom.dcmread(path)
+        with pytest.raises(AttributeError, match="Transfer Syntax"):  # reference: pydicom
+            _ = ds.pixel_array
+        with pytest.raises(
+            ValueError, match=r"to_hu: .*\.dcm has no TransferSyntaxUID \(0002,0010\)"
+        ):
+            to_hu(ds)
+
+
+def test_to_hu_nested_private_sequence_without_bits_allocated(tmp_path):
+    ds = pydicom.dcmread(sample("nested_priv_SQ.dcm"))  # PixelData and a private sequence only
+    assert "PixelData" in ds and "BitsAllocated" not in ds
+    with pytest.raises(AttributeError, match="Bits Allocated"):  # reference: pydicom
+        _ = ds.pixel_array
+    with pytest.raises(
+        ValueError, match=r"to_hu: .*nested_priv_SQ\.dcm .*BitsAllocated \(0028,0100\)"
+    ):
+        to_hu(ds)
+    ds = pydicom.dcmread(sample("CT_small.dcm"))  # the same damage on a real CT slice
+    del ds.BitsAllocated
+    ds.save_as(tmp_path / "bits.dcm")
+    with pytest.raises(
+        ValueError, match=r"bits\.dcm has PixelData but no BitsAllocated \(0028,0100\)"
+    ):
+        to_hu(tmp_path / "bits.dcm")
 
 
 # ---------------------------------------------------------------------------------------------

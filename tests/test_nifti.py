@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 
 import nibabel as nib
 import numpy as np
@@ -176,6 +177,48 @@ def test_load_errors(tmp_path):
         load_nifti(sample("anatomical.nii"), dtype=np.int16)
     with pytest.raises(TypeError, match="path"):
         load_nifti(3)
+
+
+@pytest.mark.parametrize(
+    "name, what",
+    [
+        ("analyze.hdr", "an Analyze 7.5 image"),
+        ("nifti1.hdr", "a NIfTI-1 pair"),
+        ("nifti2.hdr", "a NIfTI-2 pair"),
+        ("test.mgz", "a nibabel MGHImage, not NIfTI"),
+    ],
+)
+def test_load_says_what_a_sample_file_is(name, what):
+    kind = type(nib.load(sample(name))).__name__  # reference: the class nibabel picks
+    assert not isinstance(nib.load(sample(name)), nib.Nifti1Image)
+    with pytest.raises(ValueError) as error:
+        load_nifti(sample(name))
+    message = str(error.value)
+    assert message.startswith(f"load_nifti: {sample(name)} is {what}")
+    assert kind in message and ".nii.gz" in message
+
+
+@pytest.mark.parametrize(
+    "image_class, what",
+    [
+        (nib.AnalyzeImage, "an Analyze 7.5 image (header .hdr + data .img"),
+        (nib.Nifti1Pair, "a NIfTI-1 pair (header .hdr + data .img"),
+        (nib.Nifti2Pair, "a NIfTI-2 pair (header .hdr + data .img"),
+    ],
+)
+def test_load_refuses_hdr_img_pairs_and_the_advice_works(tmp_path, image_class, what):
+    data = np.arange(24, dtype=np.int16).reshape(2, 3, 4)
+    nib.save(image_class(data, np.diag([2.0, 3.0, 4.0, 1.0])), tmp_path / "scan.hdr")
+    assert (tmp_path / "scan.img").is_file()
+    for name in ("scan.hdr", "scan.img"):  # either file of the pair
+        with pytest.raises(ValueError, match=rf"scan\.{name[-3:]} is {re.escape(what)}"):
+            load_nifti(tmp_path / name)
+    # the conversion the message suggests gives what nibabel reads from the pair
+    path = tmp_path / "scan.hdr"
+    nib.save(nib.load(path), tmp_path / "image.nii.gz")
+    loaded, affine = load_nifti(tmp_path / "image.nii.gz")
+    np.testing.assert_array_equal(loaded, nib.load(path).get_fdata())
+    np.testing.assert_array_equal(affine, nib.load(path).affine)
 
 
 @pytest.mark.parametrize(

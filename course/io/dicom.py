@@ -9,6 +9,8 @@ units (HU) for CT:
 .. math:: \\mathrm{HU} = \\mathrm{stored} \\times \\mathrm{RescaleSlope}
           + \\mathrm{RescaleIntercept}
 
+Some files give a lookup table instead, the *Modality LUT Sequence* ``(0028,3000)``.
+
 A CT scan is a *series*: one file per slice, all sharing a ``SeriesInstanceUID``. File names
 carry no order; the slice order comes from the geometry, the position of each slice
 (``ImagePositionPatient``) projected on the normal of the slice plane
@@ -36,6 +38,8 @@ import numpy as np
 import pydicom
 from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
+from pydicom.multival import MultiValue
+from pydicom.tag import Tag
 from pydicom.uid import (
     PYDICOM_IMPLEMENTATION_UID,
     CTImageStorage,
@@ -44,6 +48,11 @@ from pydicom.uid import (
     generate_uid,
 )
 from pydicom.valuerep import DS
+
+try:
+    from pydicom.pixels import apply_modality_lut
+except ImportError:  # pragma: no cover - pydicom 2.x
+    from pydicom.pixel_data_handlers.util import apply_modality_lut
 
 __all__ = [
     "WINDOW_PRESETS",
@@ -86,10 +95,96 @@ def _as_dataset(ds_or_path) -> Dataset:
     return ds_or_path
 
 
-def _number(ds: Dataset, keyword: str, default: float) -> float:
-    """A numeric tag as float; ``default`` when the tag is absent or empty."""
-    value = ds.get(keyword)
-    return default if value is None or value == "" else float(value)
+def _source(ds: Dataset) -> str:
+    """The file ``ds`` was read from, to name it in error messages."""
+    filename = getattr(ds, "filename", None)
+    return str(filename) if isinstance(filename, (str, os.PathLike)) else "the dataset"
+
+
+def _tag(keyword: str) -> str:
+    """A keyword with its tag for error messages: ``"RescaleSlope (0028,1053)"``."""
+    return f"{keyword} {Tag(keyword)}"
+
+
+def _get(ds: Dataset, keyword: str, caller: str):
+    """``ds.get(keyword)``, with a clear ValueError when pydicom cannot parse the stored text."""
+    try:
+        return ds.get(keyword)
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            f"{caller}: {_source(ds)} has an unreadable {_tag(keyword)} ({error}); "
+            "correct or delete that tag (e.g. with pydicom) and save the file again"
+        ) from error
+
+
+def _number(ds: Dataset, keyword: str, default: float, caller: str) -> float:
+    """A numeric tag holding one value, as float; ``default`` when the tag is absent or empty."""
+    value = _get(ds, keyword, caller)
+    if value is None or value == "":
+        return default
+    if isinstance(value, MultiValue):
+        shown = "\\".join(str(v) for v in value)  # DICOM writes multiple values as 1\2
+        raise ValueError(
+            f"{caller}: {_source(ds)} has {len(value)} values in {_tag(keyword)}: {shown}; "
+            f"it must hold one number: keep the right one (ds.{keyword} = ds.{keyword}[0] "
+            "if the first applies) and save the file again"
+        )
+    return float(value)
+
+
+#: The Image Pixel module tags pydicom needs to decode ``PixelData``.
+_PIXEL_TAGS = (
+    "Rows",
+    "Columns",
+    "SamplesPerPixel",
+    "PhotometricInterpretation",
+    "BitsAllocated",
+    "BitsStored",
+    "PixelRepresentation",
+)
+
+
+def _check_grayscale(ds: Dataset, caller: str) -> None:
+    """Raise a ValueError naming the file and the tag unless ``ds`` is a decodable gray image."""
+    source = _source(ds)
+    if "PixelData" not in ds:
+        raise ValueError(
+            f"{caller}: {source} has no PixelData (7FE0,0010), it is not an image; "
+            "pass an image file"
+        )
+    meta = getattr(ds, "file_meta", None)
+    if meta is None or meta.get("TransferSyntaxUID") in (None, ""):
+        raise ValueError(
+            f"{caller}: {source} has no {_tag('TransferSyntaxUID')} in its file meta header, "
+            "so the encoding of its pixels is unknown; set it if you know it (e.g. "
+            "ds.file_meta.TransferSyntaxUID = pydicom.uid.ImplicitVRLittleEndian) or export "
+            "the file again"
+        )
+    missing = [_tag(keyword) for keyword in _PIXEL_TAGS if ds.get(keyword) in (None, "")]
+    if missing:
+        raise ValueError(
+            f"{caller}: {source} has PixelData but no {', '.join(missing)}; these tags say "
+            "how to decode the pixels: export the image again from the scanner or PACS"
+        )
+    frames = _get(ds, "NumberOfFrames", caller)
+    if frames not in (None, "") and int(frames) < 1:
+        raise ValueError(
+            f"{caller}: {source} has {_tag('NumberOfFrames')} {frames}; it must be at least 1"
+        )
+    samples = int(ds.SamplesPerPixel)
+    if samples != 1:
+        raise ValueError(
+            f"{caller}: {source} has {_tag('SamplesPerPixel')} {samples} (colour); "
+            f"{caller} expects a grayscale image (SamplesPerPixel 1)"
+        )
+    photometric = str(ds.PhotometricInterpretation)
+    if photometric not in ("MONOCHROME1", "MONOCHROME2"):
+        raise ValueError(
+            f"{caller}: {source} has {_tag('PhotometricInterpretation')} {photometric!r}; "
+            f"{caller} expects a grayscale image (MONOCHROME1 or MONOCHROME2). A 'PALETTE "
+            "COLOR' image stores indices into a colour table, not intensities: for display, "
+            "pydicom.pixels.apply_color_lut(ds.pixel_array, ds) gives its RGB colours"
+        )
 
 
 def to_hu(ds) -> np.ndarray:
@@ -99,7 +194,10 @@ def to_hu(ds) -> np.ndarray:
               + \\mathrm{RescaleIntercept}
 
     A missing ``RescaleSlope``/``RescaleIntercept`` (usual for MR, whose values have no
-    physical unit) means slope 1 and intercept 0.
+    physical unit) means slope 1 and intercept 0. A file may instead give a lookup table, the
+    Modality LUT Sequence (0028,3000): it is then applied with pydicom's
+    ``apply_modality_lut`` (stored values below the table's first input take its first entry,
+    values past its end its last entry).
 
     Parameters
     ----------
@@ -113,7 +211,11 @@ def to_hu(ds) -> np.ndarray:
     Raises
     ------
     ValueError
-        If there is no ``PixelData`` or the image has more than one sample per pixel (RGB).
+        If the image cannot be decoded or is not grayscale: no ``PixelData``, no transfer
+        syntax, a missing Image Pixel tag (``Rows``, ``BitsAllocated``, ...), an unreadable
+        ``NumberOfFrames``, more than one sample per pixel (RGB), a ``PALETTE COLOR`` image, or
+        a ``RescaleSlope``/``RescaleIntercept`` that is not one number. The message names the
+        file and the tag.
     TypeError
         If ``ds`` is neither a Dataset nor a path.
     FileNotFoundError
@@ -129,17 +231,11 @@ def to_hu(ds) -> np.ndarray:
     True
     """
     ds = _as_dataset(ds)
-    if "PixelData" not in ds:
-        raise ValueError(
-            "the dataset has no pixel data (PixelData, tag (7FE0,0010)): it is not an image"
-        )
-    samples = int(ds.get("SamplesPerPixel", 1))
-    if samples != 1:
-        raise ValueError(
-            f"to_hu expects a grayscale image (SamplesPerPixel 1), got SamplesPerPixel={samples}"
-        )
-    slope = _number(ds, "RescaleSlope", 1.0)
-    intercept = _number(ds, "RescaleIntercept", 0.0)
+    _check_grayscale(ds, "to_hu")
+    if ds.get("ModalityLUTSequence"):  # a lookup table instead of slope and intercept
+        return apply_modality_lut(ds.pixel_array, ds).astype(np.float32)
+    slope = _number(ds, "RescaleSlope", 1.0, "to_hu")
+    intercept = _number(ds, "RescaleIntercept", 0.0, "to_hu")
     pixels = ds.pixel_array.astype(np.float32)
     return pixels * np.float32(slope) + np.float32(intercept)
 
@@ -236,6 +332,9 @@ def describe(ds_or_path) -> dict:
     ------
     TypeError, FileNotFoundError
         As :func:`to_hu`.
+    ValueError
+        If pydicom cannot read the value of a tag (e.g. ``NumberOfFrames`` "1A"); the message
+        names the file and the tag.
 
     Examples
     --------
@@ -250,10 +349,10 @@ def describe(ds_or_path) -> dict:
     meta = getattr(ds, "file_meta", None)
 
     def get(keyword, convert):
-        value = ds.get(keyword)
+        value = _get(ds, keyword, "describe")
         if value is None or value == "":
             return None
-        if isinstance(value, pydicom.multival.MultiValue):
+        if isinstance(value, MultiValue):
             return tuple(convert(v) for v in value)
         return convert(value)
 
@@ -289,8 +388,8 @@ def describe(ds_or_path) -> dict:
 # Series: folder of slices -> volume
 # ---------------------------------------------------------------------------------------------
 def _read_folder(folder: Path) -> list[tuple[str, Dataset]]:
-    """Every DICOM image file in ``folder`` as ``(file name, dataset)``; warns about others."""
-    datasets, skipped = [], []
+    """Every DICOM file in ``folder`` but a DICOMDIR as ``(name, dataset)``; warns about others."""
+    datasets, skipped, dicomdir = [], [], False
     for path in sorted(folder.iterdir()):
         if not path.is_file() or path.name.startswith("."):  # .DS_Store and friends
             continue
@@ -299,7 +398,9 @@ def _read_folder(folder: Path) -> list[tuple[str, Dataset]]:
         except InvalidDicomError:
             skipped.append(path.name)
             continue
-        if ds.get("SOPClassUID") == MediaStorageDirectoryStorage:  # a DICOMDIR index
+        # A DICOMDIR (the index of a CD or USB export) says what it is in its file meta only
+        if ds.file_meta.get("MediaStorageSOPClassUID") == MediaStorageDirectoryStorage:
+            dicomdir = True
             continue
         datasets.append((path.name, ds))
     if skipped:
@@ -308,6 +409,11 @@ def _read_folder(folder: Path) -> list[tuple[str, Dataset]]:
         if not datasets:
             raise ValueError(f"no DICOM files found in {folder} ({message})")
         warnings.warn(message, stacklevel=3)
+    if not datasets and dicomdir:
+        raise ValueError(
+            f"no DICOM files found in {folder} but a DICOMDIR (the index of an export): the "
+            "images are in its subfolders; pass the folder that holds one series"
+        )
     if not datasets:
         raise ValueError(f"no DICOM files found in {folder}: the folder is empty")
     return datasets
@@ -344,7 +450,8 @@ def load_series(folder, *, spacing_tolerance: float = 0.01) -> tuple[np.ndarray,
     ----------
     folder : str or path
         Holds the files of **one** series (any names, any order). Hidden files such as
-        ``.DS_Store`` are ignored, other non-DICOM files are skipped with a warning.
+        ``.DS_Store`` and a ``DICOMDIR`` (the index file of a CD or USB export, SOP class Media
+        Storage Directory Storage) are ignored, other non-DICOM files are skipped with a warning.
     spacing_tolerance : float, default 0.01
         Largest allowed relative deviation of a gap between neighbouring slices from ``dz``.
 
@@ -365,7 +472,8 @@ def load_series(folder, *, spacing_tolerance: float = 0.01) -> tuple[np.ndarray,
         No DICOM files; more than one ``SeriesInstanceUID``; a file without pixel data or
         without ``ImagePositionPatient``/``ImageOrientationPatient``/``PixelSpacing``;
         different orientations, sizes or pixel spacings; two slices at the same position;
-        inconsistent spacing (a missing slice); multi-frame or colour images.
+        inconsistent spacing (a missing slice); multi-frame or colour images; a slice that
+        :func:`to_hu` refuses.
 
     Examples
     --------
@@ -398,7 +506,8 @@ def load_series(folder, *, spacing_tolerance: float = 0.01) -> tuple[np.ndarray,
     for name, ds in datasets:
         if "PixelData" not in ds:
             raise ValueError(f"{name}: no pixel data (PixelData, tag (7FE0,0010))")
-        if int(ds.get("NumberOfFrames", 1) or 1) != 1 or int(ds.get("SamplesPerPixel", 1)) != 1:
+        frames = _get(ds, "NumberOfFrames", "load_series")
+        if int(frames or 1) != 1 or int(ds.get("SamplesPerPixel", 1)) != 1:
             raise ValueError(f"{name}: load_series reads single-frame grayscale slices only")
         position = np.array(_require(name, ds, "ImagePositionPatient", "(0020,0032)"), float)
         orientation = np.array(_require(name, ds, "ImageOrientationPatient", "(0020,0037)"), float)
@@ -418,9 +527,9 @@ def load_series(folder, *, spacing_tolerance: float = 0.01) -> tuple[np.ndarray,
     names = [datasets[i][0] for i in order]
 
     if len(datasets) == 1:
-        dz = _number(ds0, "SpacingBetweenSlices", math.nan)
+        dz = _number(ds0, "SpacingBetweenSlices", math.nan, "load_series")
         if math.isnan(dz):
-            dz = _number(ds0, "SliceThickness", math.nan)
+            dz = _number(ds0, "SliceThickness", math.nan, "load_series")
         if math.isnan(dz):
             raise ValueError(
                 f"{name0}: a single slice needs SpacingBetweenSlices or SliceThickness for dz"

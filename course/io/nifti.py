@@ -83,6 +83,20 @@ def _check_spatial(data, name: str = "data") -> np.ndarray:
     return d
 
 
+def _format_name(image) -> str:
+    """What a file that nibabel loaded is, in words, e.g. "an Analyze 7.5 image (.hdr + .img)"."""
+    kind = type(image).__name__
+    if isinstance(image, nib.Nifti1Pair):  # also NIfTI-2 pairs; single files are accepted
+        version = 2 if isinstance(image, nib.Nifti2Pair) else 1
+        return f"a NIfTI-{version} pair (header .hdr + data .img, nibabel {kind})"
+    if isinstance(image, nib.AnalyzeImage):  # nibabel's SPM variants included
+        return (
+            f"an Analyze 7.5 image (header .hdr + data .img, nibabel {kind}; it stores no "
+            "reliable orientation: check left and right after converting)"
+        )
+    return f"a nibabel {kind}, not NIfTI"
+
+
 # ---------------------------------------------------------------------------------------------
 # Files
 # ---------------------------------------------------------------------------------------------
@@ -111,7 +125,9 @@ def load_nifti(path, dtype=np.float32) -> tuple[np.ndarray, np.ndarray]:
     FileNotFoundError
         If there is no file at ``path``.
     ValueError
-        If the file is not a NIfTI image or ``dtype`` is not a float type.
+        If ``dtype`` is not a float type, or the file is not a single-file NIfTI image: the
+        message says what it is (e.g. an Analyze 7.5 image or a NIfTI pair, ``.hdr`` + ``.img``)
+        and how to convert it.
 
     Examples
     --------
@@ -127,9 +143,16 @@ def load_nifti(path, dtype=np.float32) -> tuple[np.ndarray, np.ndarray]:
     try:
         image = nib.load(path)
     except nib.filebasedimages.ImageFileError as error:
-        raise ValueError(f"{path} is not a NIfTI image: {error}") from None
+        raise ValueError(
+            f"load_nifti: {path} is not a NIfTI image ({error}); load_nifti reads NIfTI-1 or "
+            "NIfTI-2 files (.nii, .nii.gz)"
+        ) from None
     if not isinstance(image, (nib.Nifti1Image, nib.Nifti2Image)):
-        raise ValueError(f"{path} is a {type(image).__name__}, not a NIfTI image")
+        raise ValueError(
+            f"load_nifti: {path} is {_format_name(image)}; load_nifti reads single-file NIfTI-1 "
+            "or NIfTI-2 images (.nii, .nii.gz): convert it with "
+            "nibabel.save(nibabel.load(path), 'image.nii.gz')"
+        )
     return image.get_fdata(dtype=dtype), np.asarray(image.affine, dtype=np.float64)
 
 
