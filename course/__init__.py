@@ -23,6 +23,8 @@ import random
 
 import numpy as np
 
+from course._validate import integer
+
 __version__ = "0.1.0"
 
 __all__ = ["__version__", "get_device", "seed_everything"]
@@ -91,13 +93,9 @@ def seed_everything(seed: int = 0, deterministic: bool = False) -> int:
     >>> seed_everything(42)
     42
     """
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
-    if not 0 <= seed < 2**32:
-        raise ValueError(f"seed must be in [0, 2**32), got {seed}")
+    seed = integer("seed", seed, minimum=0, maximum=2**32 - 1)
     if not isinstance(deterministic, bool):
         raise TypeError(f"deterministic must be a bool, got {type(deterministic).__name__}")
-    seed = int(seed)
     import torch
 
     random.seed(seed)

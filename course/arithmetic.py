@@ -19,6 +19,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from course._validate import integer, pair
+
 __all__ = [
     "conv_output_size",
     "pool_output_size",
@@ -32,33 +34,13 @@ __all__ = [
 Size = int | tuple[int, int]
 
 
-def _as_int(value, name: str, minimum: int) -> int:
-    """Check that ``value`` is an integer >= ``minimum`` and return it as a plain int."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int or a pair of ints, got {value!r}")
-    if value < minimum:
-        expected = "positive" if minimum == 1 else f">= {minimum}"
-        raise ValueError(f"{name} must be {expected}, got {value}")
-    return int(value)
-
-
-def _pair(value, name: str, minimum: int) -> tuple[int, int]:
-    """Turn an int or an (h, w) pair into a checked pair of ints."""
-    if isinstance(value, (tuple, list, np.ndarray)):
-        if len(value) != 2:
-            raise ValueError(f"{name} must be an int or an (h, w) pair, got {value!r}")
-        return _as_int(value[0], name, minimum), _as_int(value[1], name, minimum)
-    v = _as_int(value, name, minimum)
-    return v, v
-
-
 def _is_pair(*values) -> bool:
     return any(isinstance(v, (tuple, list, np.ndarray)) for v in values)
 
 
 def _per_axis(fn: Callable[..., int], args: dict, minimums: dict):
     """Apply a one-axis formula to each axis; return an int if every argument was an int."""
-    pairs = {name: _pair(value, name, minimums[name]) for name, value in args.items()}
+    pairs = {name: pair(name, value, minimum=minimums[name]) for name, value in args.items()}
     result = tuple(fn(**{name: p[axis] for name, p in pairs.items()}) for axis in (0, 1))
     return result if _is_pair(*args.values()) else result[0]
 
@@ -69,7 +51,7 @@ def _resolve_padding(padding, kernel_size, dilation, stride):
         if padding == "valid":
             return 0
         if padding == "same":
-            if any(s != 1 for s in _pair(stride, "stride", 1)):
+            if any(s != 1 for s in pair("stride", stride, minimum=1)):
                 raise ValueError("padding='same' is only defined for stride=1 (as in PyTorch)")
             return same_padding(kernel_size, dilation)
         raise ValueError(f"padding must be an int, a pair, 'same' or 'valid', got {padding!r}")
@@ -355,9 +337,11 @@ def receptive_field(layers: Sequence[Sequence]) -> Size:
                 f"layers[{i}] must be (kernel_size, stride) or (kernel_size, stride, dilation), "
                 f"got {layer!r}"
             )
-        kernels.append(_pair(layer[0], f"layers[{i}] kernel_size", 1))
-        strides.append(_pair(layer[1], f"layers[{i}] stride", 1))
-        dilations.append(_pair(layer[2] if len(layer) == 3 else 1, f"layers[{i}] dilation", 1))
+        kernels.append(pair(f"layers[{i}] kernel_size", layer[0], minimum=1))
+        strides.append(pair(f"layers[{i}] stride", layer[1], minimum=1))
+        dilations.append(
+            pair(f"layers[{i}] dilation", layer[2] if len(layer) == 3 else 1, minimum=1)
+        )
 
     result = []
     for axis in (0, 1):
@@ -408,14 +392,14 @@ def conv_params(
     >>> conv_params(32, 32, 3, groups=32) + conv_params(32, 64, 1)  # depthwise separable
     2432
     """
-    c_in = _as_int(in_channels, "in_channels", 1)
-    c_out = _as_int(out_channels, "out_channels", 1)
-    g = _as_int(groups, "groups", 1)
+    c_in = integer("in_channels", in_channels, minimum=1)
+    c_out = integer("out_channels", out_channels, minimum=1)
+    g = integer("groups", groups, minimum=1)
     if c_in % g or c_out % g:
         raise ValueError(
             f"in_channels ({c_in}) and out_channels ({c_out}) must be divisible by groups ({g})"
         )
-    k_h, k_w = _pair(kernel_size, "kernel_size", 1)
+    k_h, k_w = pair("kernel_size", kernel_size, minimum=1)
     return c_out * (c_in // g) * k_h * k_w + (c_out if bias else 0)
 
 
@@ -430,6 +414,6 @@ def linear_params(in_features: int, out_features: int, bias: bool = True) -> int
     >>> linear_params(224 * 224 * 3, 1000)
     150529000
     """
-    n_in = _as_int(in_features, "in_features", 1)
-    n_out = _as_int(out_features, "out_features", 1)
+    n_in = integer("in_features", in_features, minimum=1)
+    n_out = integer("out_features", out_features, minimum=1)
     return n_out * n_in + (n_out if bias else 0)

@@ -50,7 +50,7 @@ from typing import Any
 import numpy as np
 from scipy import ndimage
 
-from course.conv import _float_dtype
+from course._validate import float_dtype, generator, integer, is_tensor, numeric, numpy_array
 
 __all__ = [
     "random_flip",
@@ -81,15 +81,6 @@ _MODES = ("constant", "grid-constant", "nearest", "reflect", "mirror", "wrap", "
 # ---------------------------------------------------------------------------------------------
 # Checks and random parameters
 # ---------------------------------------------------------------------------------------------
-def _generator(rng: Any) -> np.random.Generator:
-    """A Generator from a Generator, an int seed, or None (fresh randomness)."""
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if rng is None or (isinstance(rng, (int, np.integer)) and not isinstance(rng, bool)):
-        return np.random.default_rng(rng)
-    raise TypeError(f"rng must be a numpy.random.Generator, an int seed or None, got {rng!r}")
-
-
 _NON_NEGATIVE = (lambda v: v >= 0, ">= 0")
 _POSITIVE = (lambda v: v > 0, "positive")
 
@@ -120,16 +111,8 @@ def _draw(
 
 def _check_image(image: Any, channel_axis: int | None) -> tuple[np.ndarray, int | None]:
     """A finite real array with 2 or 3 spatial axes (plus an optional channel axis)."""
-    if isinstance(image, (list, tuple)):
-        image = np.asarray(image)
-    if not isinstance(image, np.ndarray):
-        kind = type(image).__module__.split(".")[0] + "." + type(image).__name__
-        hint = " (use augment_batch for torch tensors)" if kind.startswith("torch.") else ""
-        raise TypeError(f"image must be a NumPy array, got {kind}{hint}")
-    if image.dtype.kind not in "biuf":
-        raise TypeError(f"image must hold real numbers, got dtype {image.dtype}")
-    if image.dtype.kind == "f" and not np.isfinite(image).all():
-        raise ValueError("image contains NaN or infinite values")
+    image = numpy_array("image", image, tensor_hint="use augment_batch for torch tensors")
+    numeric("image", image)
     if channel_axis is not None:
         if not -image.ndim <= channel_axis < image.ndim:
             raise ValueError(
@@ -171,7 +154,7 @@ def _check_mask(mask: Any, spatial_shape: tuple[int, ...]) -> np.ndarray | None:
 def _inputs(image, mask, rng, channel_axis):
     image, channel_axis = _check_image(image, channel_axis)
     mask = _check_mask(mask, _spatial_shape(image, channel_axis))
-    return image, mask, _generator(rng), channel_axis
+    return image, mask, generator(rng, "rng"), channel_axis
 
 
 def _per_channel(image: np.ndarray, channel_axis: int | None, fn: Callable) -> np.ndarray:
@@ -201,7 +184,7 @@ def _check_order_mode(order: int, mode: str) -> None:
 
 def _resample(image, mask, channel_axis, order, mode, cval, mask_cval, warp):
     """Resample image (``order``) and mask (order 0) with ``warp(array, order, mode, cval)``."""
-    dtype = image.dtype if order == 0 else _float_dtype(image)
+    dtype = image.dtype if order == 0 else float_dtype(image)
     source = image.astype(np.uint8 if dtype == np.bool_ else dtype, copy=False)  # ndimage: no bool
     image = _per_channel(source, channel_axis, lambda a: warp(a, order, mode, cval)).astype(dtype)
     if mask is not None:
@@ -610,7 +593,7 @@ def resize(
 # Intensity transforms: the mask is returned untouched
 # ---------------------------------------------------------------------------------------------
 def _as_float(image: np.ndarray) -> np.ndarray:
-    return image.astype(_float_dtype(image))
+    return image.astype(float_dtype(image))
 
 
 def adjust_brightness(
@@ -869,8 +852,7 @@ def histogram_equalize(
     array([[0.75, 0.75, 0.75, 1.  ]])
     """
     image, mask, _, _ = _inputs(image, mask, 0, channel_axis)
-    if isinstance(nbins, bool) or not isinstance(nbins, (int, np.integer)) or nbins < 1:
-        raise ValueError(f"nbins must be a positive integer, got {nbins!r}")
+    nbins = integer("nbins", nbins, minimum=1)
     image = _as_float(image)
     counts, edges = np.histogram(image, bins=nbins, range=(image.min(), image.max()))
     centres = (edges[:-1] + edges[1:]) / 2
@@ -944,13 +926,9 @@ def random_erasing(
 # ---------------------------------------------------------------------------------------------
 # MixUp and CutMix: batches of images with classification labels
 # ---------------------------------------------------------------------------------------------
-def _is_tensor(x: Any) -> bool:
-    return type(x).__module__.startswith("torch")
-
-
 def _soft_labels(labels: Any, num_classes: int | None, n: int):
     """Labels as an (N, K) float array or tensor (one-hot for integer class indices)."""
-    if _is_tensor(labels):
+    if is_tensor(labels):
         import torch
 
         if labels.ndim == 1 and not labels.is_floating_point():
@@ -976,20 +954,20 @@ def _soft_labels(labels: Any, num_classes: int | None, n: int):
 
 
 def _mixing_inputs(images, labels, rng, alpha, num_classes):
-    if not (_is_tensor(images) or isinstance(images, np.ndarray)):
+    if not (is_tensor(images) or isinstance(images, np.ndarray)):
         raise TypeError(f"images must be a NumPy array or torch tensor, got {type(images)}")
     if images.ndim < 2:
         raise ValueError(f"images must be a batch (N, ...), got shape {tuple(images.shape)}")
     if not alpha > 0:
         raise ValueError(f"alpha must be positive (Beta(alpha, alpha)), got {alpha}")
-    rng = _generator(rng)
+    rng = generator(rng, "rng")
     soft = _soft_labels(labels, num_classes, images.shape[0])
     return rng, soft, rng.permutation(images.shape[0])
 
 
 def _take(x: Any, order: np.ndarray) -> Any:
     """``x[order]`` along the batch axis, for an array or a tensor."""
-    if _is_tensor(x):
+    if is_tensor(x):
         import torch
 
         return x[torch.as_tensor(order, device=x.device)]
@@ -1106,7 +1084,7 @@ def cutmix(
     side = (1 - lam) ** (1 / spatial_dims)
     box = (Ellipsis, *_random_box(shape, [side] * spatial_dims, rng))
     pasted = float(np.prod([s.stop - s.start for s in box[1:]]) / np.prod(shape))
-    mixed = images.clone() if _is_tensor(images) else images.copy()
+    mixed = images.clone() if is_tensor(images) else images.copy()
     mixed[box] = _take(images, order)[box]
     lam_area = 1.0 - pasted  # the label weight follows the area actually pasted
     return mixed, lam_area * soft + (1 - lam_area) * _take(soft, order)
@@ -1146,7 +1124,7 @@ class Compose:
                 raise TypeError(f"every transform must be callable, got {t!r}")
 
     def __call__(self, image: np.ndarray, mask: np.ndarray | None = None, rng: Any = None) -> Pair:
-        rng = _generator(rng)
+        rng = generator(rng, "rng")
         for t in self.transforms:
             image, mask = t(image, mask, rng=rng)
         return image, mask
@@ -1187,7 +1165,7 @@ class RandomApply:
         self.p = float(p)
 
     def __call__(self, image: np.ndarray, mask: np.ndarray | None = None, rng: Any = None) -> Pair:
-        rng = _generator(rng)
+        rng = generator(rng, "rng")
         if rng.random() < self.p:
             return self.transform(image, mask, rng=rng)
         return image, mask
@@ -1236,7 +1214,7 @@ def augment_batch(images: Any, masks: Any, transform: Transform, rng: Any = None
 
     if not isinstance(images, torch.Tensor) or images.ndim < 4:
         raise TypeError("images must be a torch.Tensor of shape (N, C, *spatial)")
-    rng = _generator(rng)
+    rng = generator(rng, "rng")
     n, channels = images.shape[:2]
     spatial = tuple(images.shape[2:])
     mask_channel = False

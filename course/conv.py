@@ -23,7 +23,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from course.arithmetic import _pair, conv_output_size, conv_transpose_output_size
+from course._validate import float_dtype, integer, nonempty, numeric, numpy_array, pair
+from course.arithmetic import conv_output_size, conv_transpose_output_size
 
 __all__ = ["pad2d", "conv2d_naive", "conv2d", "conv_transpose2d"]
 
@@ -33,24 +34,9 @@ Pads = tuple[int, int, int, int]  # (top, bottom, left, right)
 # ---------------------------------------------------------------------------------------------
 # Checks shared by the convolution and pooling functions
 # ---------------------------------------------------------------------------------------------
-def _float_dtype(*arrays: np.ndarray) -> np.dtype:
-    """The floating dtype of the result: float32 stays float32, integers become float64."""
-    dtype = np.result_type(*arrays)
-    if np.issubdtype(dtype, np.complexfloating):
-        raise TypeError("complex arrays are not supported: pass a real-valued image")
-    if not np.issubdtype(dtype, np.floating):
-        dtype = np.dtype(np.float64)
-    return dtype
-
-
 def _check_array(a, name: str, ndim: int, layout: str) -> np.ndarray:
     """Turn ``a`` into a finite ndarray with ``ndim`` dimensions or raise a helpful error."""
-    if isinstance(a, (list, tuple)):
-        a = np.asarray(a)
-    if not isinstance(a, np.ndarray):
-        kind = type(a).__module__.split(".")[0] + "." + type(a).__name__
-        hint = " (use tensor.numpy())" if kind.startswith("torch.") else ""
-        raise TypeError(f"{name} must be a NumPy array, got {kind}{hint}")
+    a = numpy_array(name, a, tensor_hint="use tensor.numpy()")
     if a.ndim != ndim:
         hint = ""
         if name == "x" and a.ndim == 2:
@@ -58,15 +44,23 @@ def _check_array(a, name: str, ndim: int, layout: str) -> np.ndarray:
         elif name == "x" and a.ndim == 3:
             hint = "; for a single multi-channel image use x[None] to add the batch axis"
         raise ValueError(f"{name} must have shape {layout} ({ndim}D), got shape {a.shape}{hint}")
-    if a.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must hold real numbers, got dtype {a.dtype}")
-    if a.dtype.kind == "f" and not np.isfinite(a).all():
-        raise ValueError(f"{name} contains NaN or infinite values")
-    return a
+    return numeric(name, a)
+
+
+def _check_bias(bias, C_out: int) -> np.ndarray | None:
+    """``None``, or a finite ``(C_out,)`` array."""
+    if bias is None:
+        return None
+    bias = _check_array(bias, "bias", 1, "(C_out,)")
+    if bias.shape[0] != C_out:
+        raise ValueError(f"bias must have shape ({C_out},) to match weight, got {bias.shape}")
+    return bias
 
 
 def _check_input(x) -> np.ndarray:
-    return _check_array(x, "x", 4, "(N, C, H, W)")
+    """``x`` as an ``(N, C, H, W)`` array with at least one pixel (``N`` may be 0)."""
+    x = _check_array(x, "x", 4, "(N, C, H, W)")
+    return nonempty("x", x, axes=(2, 3))
 
 
 def pad2d(x: np.ndarray, padding, value: float = 0.0) -> np.ndarray:
@@ -104,7 +98,7 @@ def pad2d(x: np.ndarray, padding, value: float = 0.0) -> np.ndarray:
     if isinstance(padding, (tuple, list)) and len(padding) == 4:
         top, bottom, left, right = (int(p) for p in padding)
     else:
-        (top, left) = (bottom, right) = _pair(padding, "padding", 0)
+        (top, left) = (bottom, right) = pair("padding", padding, minimum=0)
     if min(top, bottom, left, right) < 0:
         raise ValueError(f"padding must be non-negative, got {padding!r}")
     H, W = x.shape[-2:]
@@ -139,8 +133,8 @@ def _prepare_conv(x, weight, bias, stride, padding, dilation, groups):
     """Validate the arguments of a convolution and return everything the loops need."""
     x = _check_input(x)
     weight = _check_array(weight, "weight", 4, "(C_out, C_in / groups, K_h, K_w)")
-    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
-        raise ValueError(f"groups must be a positive int, got {groups!r}")
+    nonempty("weight", weight, axes=(2, 3))
+    groups = integer("groups", groups, minimum=1)
     N, C_in, H, W = x.shape
     C_out, C_per_group, K_h, K_w = weight.shape
     if C_in != C_per_group * groups:
@@ -151,15 +145,11 @@ def _prepare_conv(x, weight, bias, stride, padding, dilation, groups):
         )
     if C_out % groups:
         raise ValueError(f"out channels ({C_out}) must be divisible by groups ({groups})")
-    arrays = [x, weight]
-    if bias is not None:
-        bias = _check_array(bias, "bias", 1, "(C_out,)")
-        if bias.shape[0] != C_out:
-            raise ValueError(f"bias must have shape ({C_out},) to match weight, got {bias.shape}")
-        arrays.append(bias)
-    dtype = _float_dtype(*arrays)
-    stride = _pair(stride, "stride", 1)
-    dilation = _pair(dilation, "dilation", 1)
+    bias = _check_bias(bias, C_out)
+    arrays = [x, weight] if bias is None else [x, weight, bias]
+    dtype = float_dtype(*arrays)
+    stride = pair("stride", stride, minimum=1)
+    dilation = pair("dilation", dilation, minimum=1)
     kernel = (K_h, K_w)
 
     if isinstance(padding, str) and padding == "same":
@@ -174,7 +164,7 @@ def _prepare_conv(x, weight, bias, stride, padding, dilation, groups):
             padding = 0
         elif isinstance(padding, str):
             raise ValueError(f"padding must be an int, a pair, 'same' or 'valid', got {padding!r}")
-        p_h, p_w = _pair(padding, "padding", 0)
+        p_h, p_w = pair("padding", padding, minimum=0)
         pads = (p_h, p_h, p_w, p_w)
         out_hw = conv_output_size((H, W), kernel, stride, (p_h, p_w), dilation)
     return (
@@ -221,9 +211,12 @@ def conv2d_naive(x, weight, bias=None, stride=1, padding=0, dilation=1) -> np.nd
 
     Raises
     ------
+    TypeError
+        A non-array or complex input, or a size argument that is not an int (``stride=1.5``).
     ValueError
-        Wrong number of dimensions, channel mismatch, non-positive stride or dilation, negative
-        padding, a kernel larger than the padded input, NaN or infinite values.
+        Wrong number of dimensions, an empty image (``H = 0`` or ``W = 0``), channel mismatch,
+        non-positive stride or dilation, negative padding, a kernel larger than the padded
+        input, NaN or infinite values.
 
     Examples
     --------
@@ -292,8 +285,8 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> n
 
     Raises
     ------
-    ValueError
-        As :func:`conv2d_naive`, and if channels are not divisible by ``groups``.
+    TypeError, ValueError
+        As :func:`conv2d_naive`; ``groups`` must be a positive int dividing the channels.
 
     Examples
     --------
@@ -366,6 +359,7 @@ def conv_transpose2d(
     """
     x = _check_input(x)
     weight = _check_array(weight, "weight", 4, "(C_in, C_out, K_h, K_w)")
+    nonempty("weight", weight, axes=(2, 3))
     N, C_in, H, W = x.shape
     C_in_w, C_out, K_h, K_w = weight.shape
     if C_in != C_in_w:
@@ -373,16 +367,12 @@ def conv_transpose2d(
             f"channel mismatch: x has C_in={C_in} channels but weight has shape {weight.shape}, "
             "which is (C_in, C_out, K_h, K_w) for a transposed convolution"
         )
-    arrays = [x, weight]
-    if bias is not None:
-        bias = _check_array(bias, "bias", 1, "(C_out,)")
-        if bias.shape[0] != C_out:
-            raise ValueError(f"bias must have shape ({C_out},) to match weight, got {bias.shape}")
-        arrays.append(bias)
-    dtype = _float_dtype(*arrays)
-    S_h, S_w = _pair(stride, "stride", 1)
-    P_h, P_w = _pair(padding, "padding", 0)
-    D_h, D_w = _pair(dilation, "dilation", 1)
+    bias = _check_bias(bias, C_out)
+    arrays = [x, weight] if bias is None else [x, weight, bias]
+    dtype = float_dtype(*arrays)
+    S_h, S_w = pair("stride", stride, minimum=1)
+    P_h, P_w = pair("padding", padding, minimum=0)
+    D_h, D_w = pair("dilation", dilation, minimum=1)
     H_out, W_out = conv_transpose_output_size(
         (H, W), (K_h, K_w), (S_h, S_w), (P_h, P_w), output_padding, (D_h, D_w)
     )

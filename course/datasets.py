@@ -20,6 +20,8 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from course._validate import generator, integer
+
 __all__ = [
     "SAMPLE_FILES",
     "SKIMAGE_IMAGES",
@@ -192,9 +194,9 @@ def synthetic_ct_slices(
     from course.physics.ct import fbp, mu_to_hu, simulate_ct
     from course.physics.phantoms import max_lesions, random_phantom
 
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+    if integer("n (the number of slices)", n) < 1:
         raise ValueError(f"n (the number of slices) must be a positive int, got {n!r}")
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 20:
+    if integer("size (pixels per side)", size) < 20:
         raise ValueError(f"size (pixels per side) must be an int >= 20, got {size!r}")
     low, high = (n_lesions, n_lesions) if np.isscalar(n_lesions) else n_lesions
     if not 0 <= low <= high:
@@ -207,7 +209,7 @@ def synthetic_ct_slices(
             f"n_lesions={n_lesions!r}: a {size}x{size} slice holds at most "
             f"max_lesions({size}) = {max_lesions(size)} lesions; {advice}"
         )
-    rng = np.random.default_rng(seed)
+    rng = generator(seed)
     mus, masks = zip(
         *(random_phantom(size, rng, n_lesions=int(rng.integers(low, high + 1))) for _ in range(n)),
         strict=True,
@@ -301,7 +303,7 @@ class SyntheticLesionCT(Dataset):
         from course.io.dicom import window as apply_window
 
         self.task, self.transform = task, transform
-        self.rng = np.random.default_rng(seed)
+        self.rng = generator(seed)
         self.hu = hu
         self.images = torch.from_numpy(apply_window(hu, *window)[:, None])
         self.masks = torch.from_numpy(masks[:, None].astype(np.float32))
@@ -455,7 +457,7 @@ def train_val_test_split(
     fractions = np.asarray(fractions, dtype=float)
     if fractions.shape != (3,) or (fractions < 0).any() or not np.isclose(fractions.sum(), 1):
         raise ValueError(f"fractions must be 3 non-negative numbers summing to 1, got {fractions}")
-    rng = np.random.default_rng(seed)
+    rng = generator(seed)
     groups = [np.arange(n)]
     if stratify is not None:
         stratify = np.asarray(stratify)
@@ -488,9 +490,9 @@ def kfold_indices(n: int, k: int = 5, seed: int = 0) -> list[tuple[np.ndarray, n
     >>> [len(val) for _, val in folds]
     [2, 2, 2, 2, 2]
     """
-    if not 2 <= k <= n:
-        raise ValueError(f"k must be between 2 and n={n}, got {k}")
-    folds = np.array_split(np.random.default_rng(seed).permutation(n), k)
+    n = integer("n", n, minimum=2)
+    k = integer("k", k, minimum=2, maximum=n)
+    folds = np.array_split(generator(seed).permutation(n), k)
     return [
         (np.sort(np.concatenate(folds[:i] + folds[i + 1 :])), np.sort(fold))
         for i, fold in enumerate(folds)
@@ -531,13 +533,12 @@ def head_volume_with_lesion(n: int = 64, seed: int = 0) -> tuple[np.ndarray, np.
 
     from course.physics.phantoms import shepp_logan_3d
 
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 24:
-        raise ValueError(f"n must be an int >= 24, got {n!r}")
+    n = integer("n", n, minimum=24)
     values = shepp_logan_3d(n)
     head = binary_fill_holes(values > 0)
     hu = np.interp(values, [0.0, 0.2, 1.0], [0.0, 40.0, 1000.0]).astype(np.float32)
     hu[~head] = -1000.0
-    rng = np.random.default_rng(seed)
+    rng = generator(seed)
     radius = n / 12
     # possible centres: brain voxels farther than the radius (plus one) from anything else
     brain = np.isclose(values, 0.2)

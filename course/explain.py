@@ -16,6 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from course._validate import integer
+
 __all__ = ["grad_cam", "mc_dropout_predict"]
 
 
@@ -211,8 +213,7 @@ def mc_dropout_predict(
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
-    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
-        raise ValueError(f"n_samples must be a positive int, got {n_samples!r}")
+    n_samples = integer("n_samples", n_samples, minimum=1)
     dropouts = [m for m in model.modules() if _is_dropout(m)]
     if not dropouts:
         raise ValueError("model has no dropout layer: MC dropout needs nn.Dropout (p > 0)")

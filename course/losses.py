@@ -30,6 +30,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from course._validate import choice, number
+
 __all__ = [
     "soft_dice_loss",
     "DiceCELoss",
@@ -59,8 +61,7 @@ def _check_logits(x: Any, name: str = "logits") -> torch.Tensor:
 
 
 def _check_reduction(reduction: str) -> None:
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    choice("reduction", reduction, _REDUCTIONS)
 
 
 def _reduce(loss: torch.Tensor, reduction: str) -> torch.Tensor:
@@ -190,8 +191,7 @@ def soft_dice_loss(
     """
     input = _check_logits(input, "input")
     _check_reduction(reduction)
-    if smooth < 0:
-        raise ValueError(f"smooth must be >= 0, got {smooth}")
+    number("smooth", smooth, low=0)
     target = _target_probabilities(target, input.shape).to(input.dtype)
     num_classes = input.shape[1]
     if from_logits:
@@ -378,14 +378,12 @@ def focal_loss(
     if not isinstance(target, torch.Tensor):
         raise TypeError(f"target must be a torch.Tensor, got {type(target).__name__}")
     _check_reduction(reduction)
-    if gamma < 0:
-        raise ValueError(f"gamma must be >= 0, got {gamma}")
+    number("gamma", gamma, low=0)
     if target.shape == logits.shape:  # binary
         target = target.to(logits.dtype)
         log_p_t = -F.binary_cross_entropy_with_logits(logits, target, reduction="none")
         if alpha is not None:
-            if not isinstance(alpha, (int, float)) or not 0 <= alpha <= 1:
-                raise ValueError(f"binary alpha must be a number in [0, 1], got {alpha!r}")
+            alpha = number("binary alpha", alpha, low=0, high=1)
             alpha_t = alpha * target + (1 - alpha) * (1 - target)
     elif logits.ndim >= 2 and target.ndim == logits.ndim - 1 and not target.is_floating_point():
         indices = _class_indices(target, logits.shape)
@@ -430,8 +428,7 @@ class FocalLoss(nn.Module):
         reduction: str = "mean",
     ) -> None:
         super().__init__()
-        if gamma < 0:
-            raise ValueError(f"gamma must be >= 0, got {gamma}")
+        number("gamma", gamma, low=0)
         _check_reduction(reduction)
         self.gamma = float(gamma)
         self.alpha = alpha

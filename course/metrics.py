@@ -30,6 +30,8 @@ from typing import Any, NamedTuple
 import numpy as np
 from scipy import ndimage
 
+from course._validate import generator, integer, number, numeric, to_numpy
+
 __all__ = [
     "dice",
     "iou",
@@ -51,18 +53,8 @@ __all__ = [
 # Input checks
 # ---------------------------------------------------------------------------------------------
 def _to_numpy(x: Any, name: str) -> np.ndarray:
-    """A NumPy view of ``x`` (array, tensor, list or scalar), or a ``TypeError`` naming it."""
-    if hasattr(x, "detach") and hasattr(x, "cpu"):  # a torch.Tensor, without importing torch
-        x = x.detach().cpu().numpy()
-    if isinstance(x, (list, tuple, int, float, bool, np.generic)):
-        x = np.asarray(x)
-    if not isinstance(x, np.ndarray):
-        raise TypeError(f"{name} must be a NumPy array or a torch tensor, got {type(x).__name__}")
-    if x.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must hold real numbers or booleans, got dtype {x.dtype}")
-    if x.dtype.kind == "f" and not np.isfinite(x).all():
-        raise ValueError(f"{name} contains NaN or infinite values")
-    return x
+    """A NumPy view of ``x`` (array, tensor, list or scalar) holding finite reals or booleans."""
+    return numeric(name, to_numpy(name, x))
 
 
 def _same_shape(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> None:
@@ -108,14 +100,6 @@ def _labels(x: Any, name: str, num_classes: int) -> np.ndarray:
             f"got values from {x.min()} to {x.max()}"
         )
     return x
-
-
-def _check_num_classes(num_classes: int) -> int:
-    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)):
-        raise TypeError(f"num_classes must be an int, got {type(num_classes).__name__}")
-    if num_classes < 1:
-        raise ValueError(f"num_classes must be at least 1, got {num_classes}")
-    return int(num_classes)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -200,7 +184,7 @@ def iou(pred: Any, target: Any, empty_score: float = 1.0) -> float:
 
 
 def _per_class(metric, pred, target, num_classes, ignore_background, empty_score) -> np.ndarray:
-    num_classes = _check_num_classes(num_classes)
+    num_classes = integer("num_classes", num_classes, minimum=1)
     pred, target = _labels(pred, "pred", num_classes), _labels(target, "target", num_classes)
     _same_shape(pred, target, "pred", "target")
     first = 1 if ignore_background else 0
@@ -290,7 +274,13 @@ def _surface(mask: np.ndarray) -> np.ndarray:
 def _spacing(spacing: Any, ndim: int) -> tuple[float, ...]:
     if spacing is None:
         return (1.0,) * ndim
-    values = np.atleast_1d(np.asarray(spacing, dtype=float))
+    values = to_numpy("spacing", spacing)
+    if values.dtype.kind not in "iuf":
+        raise TypeError(
+            f"spacing must be one positive number or {ndim} positive numbers (one per axis), "
+            f"got {spacing!r}"
+        )
+    values = np.atleast_1d(values.astype(float))
     if values.size == 1:
         values = np.repeat(values, ndim)
     if values.shape != (ndim,) or not np.isfinite(values).all() or (values <= 0).any():
@@ -328,6 +318,7 @@ def hausdorff_distance(
         Voxel size per axis (e.g. ``(slice_thickness, row_spacing, col_spacing)`` in mm), so
         that anisotropic volumes are measured in physical units. Default: 1 per axis (voxels).
     percentile : float in [0, 100], default 100
+        A number (a NumPy scalar or 0-d array holding one counts as a number).
 
     Returns
     -------
@@ -337,8 +328,12 @@ def hausdorff_distance(
 
     Raises
     ------
+    TypeError
+        A ``percentile`` that is not a real number (``"95"``), a ``spacing`` that is not
+        numbers (``"1.0"``).
     ValueError
-        Different shapes, non-binary values, a bad ``spacing`` or ``percentile``.
+        Different shapes, non-binary values, a ``spacing`` that is not positive or has the
+        wrong length, a ``percentile`` outside ``[0, 100]``.
 
     Examples
     --------
@@ -351,8 +346,7 @@ def hausdorff_distance(
     1.0
     """
     pred, target = _binary_pair(pred, target)
-    if not 0 <= percentile <= 100:
-        raise ValueError(f"percentile must be in [0, 100], got {percentile}")
+    percentile = number("percentile", percentile, low=0, high=100)
     sampling = _spacing(spacing, pred.ndim)
     if not pred.any() and not target.any():
         return 0.0
@@ -460,6 +454,8 @@ def metrics_from_counts(
 
     Raises
     ------
+    TypeError
+        A count that is not an int.
     ValueError
         Negative counts or all counts zero.
 
@@ -477,7 +473,8 @@ def metrics_from_counts(
     """
     counts = {"TP": TP, "FP": FP, "TN": TN, "FN": FN}
     for name, value in counts.items():
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        integer(name, value, accepts="a non-negative integer count")
+        if value < 0:
             raise ValueError(f"{name} must be a non-negative integer count, got {value!r}")
     tp, fp, tn, fn = (int(v) for v in (TP, FP, TN, FN))  # Python ints: no overflow
     total = tp + fp + tn + fn
@@ -702,9 +699,11 @@ def bootstrap_ci(
 
     Raises
     ------
+    TypeError
+        ``n`` not an int, ``alpha`` not a number, ``seed`` not an int or Generator.
     ValueError
-        ``n < 1``, ``alpha`` outside (0, 1), different lengths, or the metric undefined on
-        more than half of the resamples.
+        ``n < 1``, ``alpha`` outside (0, 1), a negative ``seed``, different lengths, or the
+        metric undefined on more than half of the resamples.
 
     Examples
     --------
@@ -715,17 +714,15 @@ def bootstrap_ci(
     >>> bool(low < estimate < high)
     True
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be a positive integer number of resamples, got {n!r}")
-    if not 0 < alpha < 1:
-        raise ValueError(f"alpha must be in (0, 1), e.g. 0.05 for a 95% interval, got {alpha}")
+    n = integer("n", n, minimum=1)
+    number("alpha", alpha, low=0, high=1, low_open=True, high_open=True)
     y_true, y_score = _to_numpy(y_true, "y_true"), _to_numpy(y_score, "y_score")
     if y_true.ndim == 0 or y_score.ndim == 0 or len(y_true) != len(y_score):
         raise ValueError(
             "y_true and y_score must have the same length along their first axis, got shapes "
             f"{y_true.shape} and {y_score.shape}"
         )
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rng = generator(seed)
     estimate = float(metric(y_true, y_score))
     values = np.full(n, np.nan)
     for b in range(n):

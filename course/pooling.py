@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from course.arithmetic import _pair, pool_output_size
-from course.conv import _check_input, _float_dtype, _window_view, pad2d
+from course._validate import float_dtype, pair
+from course.arithmetic import pool_output_size
+from course.conv import _check_input, _window_view, pad2d
 
 __all__ = [
     "max_pool2d",
@@ -37,11 +38,11 @@ __all__ = [
 def _pool_windows(x, kernel_size, stride, padding, dilation, ceil_mode, fill):
     """Pad ``x`` with ``fill`` and return the window view ``(N, C, K_h, K_w, H_out, W_out)``."""
     x = _check_input(x)
-    x = x.astype(_float_dtype(x), copy=False)
-    kernel = _pair(kernel_size, "kernel_size", 1)
-    stride = kernel if stride is None else _pair(stride, "stride", 1)
-    padding = _pair(padding, "padding", 0)
-    dilation = _pair(dilation, "dilation", 1)
+    x = x.astype(float_dtype(x), copy=False)
+    kernel = pair("kernel_size", kernel_size, minimum=1)
+    stride = kernel if stride is None else pair("stride", stride, minimum=1)
+    padding = pair("padding", padding, minimum=0)
+    dilation = pair("dilation", dilation, minimum=1)
     out_hw = pool_output_size(x.shape[2:], kernel, stride, padding, dilation, ceil_mode)
     # Pad P at the top/left; at the bottom/right pad as far as the last window reaches (in ceil
     # mode a window may hang over the padded input: the overhang is filled with `fill` too).
@@ -166,7 +167,7 @@ def _adaptive_pool(x, output_size, reduce) -> np.ndarray:
     ``floor(i L / L_out)`` to ``ceil((i + 1) L / L_out)`` (exclusive), as in PyTorch.
     """
     x = _check_input(x)
-    x = x.astype(_float_dtype(x), copy=False)
+    x = x.astype(float_dtype(x), copy=False)
     H, W = x.shape[2:]
     if isinstance(output_size, (tuple, list)):
         if len(output_size) != 2:
@@ -176,7 +177,7 @@ def _adaptive_pool(x, output_size, reduce) -> np.ndarray:
         ]
     else:
         sizes = [output_size, output_size]
-    H_out, W_out = _pair(tuple(sizes), "output_size", 1)
+    H_out, W_out = pair("output_size", tuple(sizes), minimum=1)
 
     def bounds(i, size, n_out):
         return (i * size) // n_out, -(-((i + 1) * size) // n_out)
@@ -247,7 +248,7 @@ def global_avg_pool2d(x) -> np.ndarray:
     array([1.5, 5.5])
     """
     x = _check_input(x)
-    return x.astype(_float_dtype(x), copy=False).mean(axis=(2, 3), keepdims=True)
+    return x.astype(float_dtype(x), copy=False).mean(axis=(2, 3), keepdims=True)
 
 
 def global_max_pool2d(x) -> np.ndarray:
@@ -259,4 +260,4 @@ def global_max_pool2d(x) -> np.ndarray:
     array([3., 7.])
     """
     x = _check_input(x)
-    return x.astype(_float_dtype(x), copy=False).max(axis=(2, 3), keepdims=True)
+    return x.astype(float_dtype(x), copy=False).max(axis=(2, 3), keepdims=True)

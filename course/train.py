@@ -37,6 +37,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 import course
+from course._validate import choice, integer, nonempty, number
 
 __all__ = ["EarlyStopping", "History", "fit", "evaluate", "predict", "sliding_window_inference"]
 
@@ -109,14 +110,9 @@ class EarlyStopping:
         mode: str = "min",
         restore_best: bool = True,
     ) -> None:
-        if isinstance(patience, bool) or not isinstance(patience, (int, np.integer)):
-            raise TypeError(f"patience must be an int, got {type(patience).__name__}")
-        if patience < 1:
-            raise ValueError(f"patience must be >= 1, got {patience}")
-        if not (math.isfinite(min_delta) and min_delta >= 0):
-            raise ValueError(f"min_delta must be a finite number >= 0, got {min_delta!r}")
-        if mode not in ("min", "max"):
-            raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
+        integer("patience", patience, minimum=1)
+        number("min_delta", min_delta, low=0)
+        choice("mode", mode, ("min", "max"))
         if not isinstance(monitor, str):
             raise TypeError(f"monitor must be a history key (str), got {monitor!r}")
         self.patience, self.min_delta, self.monitor, self.mode = (
@@ -354,7 +350,8 @@ def fit(
     Raises
     ------
     TypeError
-        Missing ``loss_fn``, a non-module ``model``, malformed ``metrics``.
+        Missing ``loss_fn``, a non-module ``model``, malformed ``metrics``, an ``epochs`` that is
+        not an int.
     ValueError
         ``epochs < 1``, an empty ``train_loader``, early stopping or metrics on validation
         values without ``val_loader``, a monitored key that the history will not contain.
@@ -368,8 +365,7 @@ def fit(
     _check_model(model)
     if loss_fn is None or not callable(loss_fn):
         raise TypeError("fit() needs loss_fn, a callable(logits, targets) -> scalar tensor")
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
-        raise ValueError(f"epochs must be a positive int, got {epochs!r}")
+    epochs = integer("epochs", epochs, minimum=1)
     metrics = _check_metrics(metrics)
     if metrics and val_loader is None:
         raise ValueError("metrics are computed on the validation set: give val_loader too")
@@ -481,7 +477,7 @@ def predict(
     Raises
     ------
     TypeError
-        Non-module ``model``.
+        Non-module ``model``, or a ``batch_size`` that is not an int.
     ValueError
         No data, or a non-positive ``batch_size``.
 
@@ -494,8 +490,7 @@ def predict(
     (torch.Size([70, 2]), True)
     """
     _check_model(model)
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    integer("batch_size", batch_size, minimum=1)
     device = torch.device(device) if device is not None else course.get_device()
     model.to(device)
     use_amp = amp and device.type == "cuda"
@@ -586,10 +581,14 @@ def sliding_window_inference(
     Raises
     ------
     TypeError
-        If ``image`` is not a tensor.
+        If ``image`` is not a tensor, or a size or number argument has the wrong type
+        (``patch_size=8.5``, ``batch_size=2.0``, ``overlap="0.5"``).
     ValueError
-        Wrong ``image`` dimensions, ``patch_size`` not matching them, ``overlap`` outside
-        [0, 1), unknown ``blend``, or a model whose output size differs from the patch size.
+        Wrong ``image`` dimensions, an empty ``image`` (a batch of 0 images, or a spatial axis
+        of length 0: there is nothing to predict, and the number of output channels is unknown
+        without a patch to run), ``patch_size`` not matching the dimensions, ``overlap``
+        outside [0, 1), unknown ``blend``, or a model whose output size differs from the
+        patch size.
 
     Examples
     --------
@@ -606,24 +605,23 @@ def sliding_window_inference(
         raise ValueError(
             f"image must have shape (N, C, H, W) or (N, C, D, H, W), got {tuple(image.shape)}"
         )
+    nonempty("image", image)
     n_spatial = image.ndim - 2
-    if isinstance(patch_size, (int, np.integer)) and not isinstance(patch_size, bool):
-        patch = (int(patch_size),) * n_spatial
-    else:
-        patch = tuple(int(p) for p in patch_size)
+    many = isinstance(patch_size, (tuple, list, np.ndarray))
+    accepts = f"an int or {n_spatial} ints"
+    patch = tuple(
+        integer("patch_size", p, accepts=accepts)
+        for p in (patch_size if many else (patch_size,) * n_spatial)
+    )
     if len(patch) != n_spatial or min(patch) < 1:
         raise ValueError(
             f"patch_size must be a positive int or {n_spatial} positive ints for an image of "
             f"shape {tuple(image.shape)}, got {patch_size!r}"
         )
-    if not 0.0 <= overlap < 1.0:
-        raise ValueError(f"overlap must be in [0, 1), got {overlap!r}")
-    if blend not in ("gaussian", "constant"):
-        raise ValueError(f"blend must be 'gaussian' or 'constant', got {blend!r}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
-    if not sigma_scale > 0:
-        raise ValueError(f"sigma_scale must be positive, got {sigma_scale!r}")
+    overlap = number("overlap", overlap, low=0, high=1, high_open=True)
+    choice("blend", blend, ("gaussian", "constant"))
+    batch_size = integer("batch_size", batch_size, minimum=1)
+    number("sigma_scale", sigma_scale, low=0, low_open=True)
     device = torch.device(device) if device is not None else _model_device(model)
 
     spatial = tuple(image.shape[2:])

@@ -18,6 +18,8 @@ from matplotlib.colors import ListedColormap, to_rgba
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, Patch, Rectangle
 
+from course._validate import integer, to_numpy
+
 __all__ = [
     "show_images",
     "overlay_mask",
@@ -28,18 +30,9 @@ __all__ = [
 ]
 
 
-def _to_numpy(a, name: str) -> np.ndarray:
-    if hasattr(a, "detach"):  # a torch tensor
-        a = a.detach().cpu().numpy()
-    try:
-        return np.asarray(a)
-    except Exception as err:
-        raise TypeError(f"{name} must be array-like, got {type(a).__name__}") from err
-
-
 def _as_image(a, name: str = "image") -> np.ndarray:
     """A displayable 2D ``(H, W)`` or RGB ``(H, W, 3|4)`` array."""
-    a = _to_numpy(a, name)
+    a = to_numpy(name, a)
     if a.ndim == 3 and a.shape[0] in (1, 3, 4) and a.shape[-1] not in (3, 4):
         a = a[0] if a.shape[0] == 1 else np.moveaxis(a, 0, -1)  # channels first -> last
     if a.ndim == 3 and a.shape[-1] == 1:
@@ -107,14 +100,13 @@ def show_images(
     >>> plt.close(fig)
     """
     if hasattr(images, "detach") or isinstance(images, np.ndarray):
-        images = list(_to_numpy(images, "images"))
+        images = list(to_numpy("images", images))
     images = [_as_image(im, f"images[{i}]") for i, im in enumerate(images)]
     if not images:
         raise ValueError("images is empty: nothing to show")
     if titles is not None and len(titles) != len(images):
         raise ValueError(f"titles has {len(titles)} entries for {len(images)} images")
-    if isinstance(ncols, bool) or not isinstance(ncols, int) or ncols < 1:
-        raise ValueError(f"ncols must be a positive int, got {ncols!r}")
+    ncols = integer("ncols", ncols, minimum=1)
     vmin, vmax = _window_limits(window)
     ncols = min(ncols, len(images))
     nrows = -(-len(images) // ncols)
@@ -180,7 +172,7 @@ def overlay_mask(
     >>> plt.close(ax.figure)
     """
     image = _as_image(image)
-    mask = _to_numpy(mask, "mask")
+    mask = to_numpy("mask", mask)
     if mask.ndim == 3 and mask.shape[0] == 1:
         mask = mask[0]
     if mask.shape != image.shape[:2]:
@@ -256,7 +248,7 @@ def show_overlap(pred, target, image=None, ax: Axes | None = None, alpha: float 
     """
     masks = []
     for name, m in (("pred", pred), ("target", target)):
-        m = _to_numpy(m, name)
+        m = to_numpy(name, m)
         if m.ndim == 3 and m.shape[0] == 1:
             m = m[0]
         if m.ndim != 2:
@@ -378,7 +370,7 @@ def show_grad_cam(
     >>> plt.close(ax.figure)
     """
     image = _as_image(image)
-    heatmap = _to_numpy(heatmap, "heatmap").astype(float)
+    heatmap = to_numpy("heatmap", heatmap).astype(float)
     if heatmap.ndim != 2 or heatmap.shape != image.shape[:2]:
         raise ValueError(
             f"heatmap must be 2D with the image's size {image.shape[:2]}, got {heatmap.shape}"
@@ -436,7 +428,7 @@ def plot_unet(model, size: int = 64, ax: Axes | None = None) -> Axes:
     if not isinstance(model, UNet):
         raise TypeError(f"model must be a course.models.UNet, got {type(model).__name__}")
     depth = model.depth
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 2**depth:
+    if integer("size", size) < 2**depth:
         raise ValueError(f"size must be an int >= 2**depth = {2**depth}, got {size!r}")
     padded = -(-int(size) // 2**depth) * 2**depth
     base = model.head.in_channels

@@ -32,10 +32,11 @@ from __future__ import annotations
 import contextlib
 import io
 import math
-from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
+
+from course._validate import choice, integer, nonempty, number, numeric, to_numpy
 
 __all__ = [
     "KERNELS",
@@ -95,45 +96,13 @@ _MASK_KINDS = ("random", "equispaced")
 # Argument checks
 # ---------------------------------------------------------------------------------------------
 def _real_image(image, name: str, ndims: tuple[int, ...]) -> np.ndarray:
-    """A finite real NumPy array with one of the allowed numbers of dimensions."""
-    if hasattr(image, "detach"):  # a torch tensor
-        image = image.detach().cpu().numpy()
-    x = np.asarray(image)
-    if x.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must hold real numbers, got dtype {x.dtype}")
+    """A finite real, non-empty NumPy array with one of the allowed numbers of dimensions."""
+    x = numeric(name, to_numpy(name, image))
     if x.ndim not in ndims:
         expected = " or ".join(f"{n}D" for n in ndims)
         raise ValueError(f"{name} must be {expected}, got shape {x.shape}")
-    if x.size == 0:
-        raise ValueError(f"{name} is empty (shape {x.shape})")
-    x = x.astype(np.float64 if x.dtype == np.float64 else np.float32, copy=False)
-    if not np.isfinite(x).all():
-        raise ValueError(f"{name} contains NaN or infinite values")
-    return x
-
-
-def _number(value, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    return float(value)
-
-
-def _integer(value, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
-
-
-def _choice(value, name: str, valid) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"{name} must be a str, one of {list(valid)}; got {type(value).__name__}")
-    if value not in valid:
-        raise ValueError(f"unknown {name} {value!r}; valid names: {', '.join(map(repr, valid))}")
-    return value
+    nonempty(name, x)
+    return x.astype(np.float64 if x.dtype == np.float64 else np.float32, copy=False)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -257,13 +226,11 @@ def window_level_view(volume_hu, level: float, width: float, slice_index: int | 
     from course.io.dicom import window
 
     volume = _real_image(volume_hu, "volume_hu", (2, 3))
-    level = _number(level, "level")
-    width = _number(width, "width")
-    if width <= 0:
-        raise ValueError(f"width must be positive, got {width}")
+    level = number("level", level)
+    width = number("width", width, low=0, low_open=True)
     if volume.ndim == 3:
         n = volume.shape[0]
-        index = n // 2 if slice_index is None else _integer(slice_index, "slice_index", -n)
+        index = n // 2 if slice_index is None else integer("slice_index", slice_index, minimum=-n)
         if not -n <= index < n:
             raise ValueError(f"slice_index must be in [-{n}, {n - 1}] for {n} slices, got {index}")
         image = volume[index]
@@ -469,8 +436,8 @@ def fbp_view(image, n_angles: int, filter_name: str = "ramp") -> dict:
     x = _real_image(image, "image", (2,))
     if x.shape[0] != x.shape[1]:
         raise ValueError(f"image must be square (N, N), got shape {x.shape}")
-    n_angles = _integer(n_angles, "n_angles", 1)
-    filter_name = _choice(filter_name, "filter_name", FILTERS)
+    n_angles = integer("n_angles", n_angles, minimum=1)
+    filter_name = choice("filter_name", filter_name, FILTERS)
     inside = circle_mask(x.shape[0])
     x = np.where(inside, x, 0).astype(x.dtype)
     theta = np.arange(n_angles) * (180.0 / n_angles)
@@ -642,10 +609,10 @@ def kspace_view(
         raise ValueError(f"image must be 2D (H, W), got shape {x.shape}")
     if not np.isfinite(x).all():
         raise ValueError("image contains NaN or infinite values")
-    acceleration = _number(acceleration, "acceleration")
-    center_fraction = _number(center_fraction, "center_fraction")
-    mask_kind = _choice(mask_kind, "mask_kind", _MASK_KINDS)
-    seed = _integer(seed, "seed", 0)
+    acceleration = number("acceleration", acceleration)
+    center_fraction = number("center_fraction", center_fraction)
+    mask_kind = choice("mask_kind", mask_kind, _MASK_KINDS)
+    seed = integer("seed", seed, minimum=0)
     make_mask = random_mask if mask_kind == "random" else equispaced_mask
     columns = make_mask(x.shape, acceleration, center_fraction, seed=seed)
     mask = np.broadcast_to(columns, x.shape).copy()
@@ -945,11 +912,9 @@ def augmentation_view(image, mask, name: str, strength: float, seed: int = 0):
     """
     from course import augment as aug
 
-    name = _choice(name, "name", AUGMENTATIONS)
-    s = _number(strength, "strength")
-    if not 0 <= s <= 1:
-        raise ValueError(f"strength must be in [0, 1], got {strength}")
-    seed = _integer(seed, "seed", 0)
+    name = choice("name", name, AUGMENTATIONS)
+    s = number("strength", strength, low=0, high=1)
+    seed = integer("seed", seed, minimum=0)
     x = _real_image(image, "image", (2, 3))
     if mask is not None:
         mask = np.asarray(mask.detach().cpu().numpy() if hasattr(mask, "detach") else mask)

@@ -1,5 +1,7 @@
 """NumPy convolutions against torch.nn.functional (the independent reference)."""
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -199,6 +201,43 @@ def test_conv_bad_input(fn, args, kwargs, exc, message):
 def test_conv2d_bad_groups(kwargs, message):
     with pytest.raises(ValueError, match=message):
         conv2d(np.zeros((1, 4, 5, 5)), np.zeros((3, 2, 3, 3)), **kwargs)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        # a float where an int is needed is a TypeError for every size argument ...
+        ({"stride": 1.5}, TypeError, r"stride must be an int or a pair of ints, got 1.5 \(float\)"),
+        ({"groups": 1.5}, TypeError, r"groups must be an int, got 1.5 \(float\)"),
+        ({"groups": 2.0}, TypeError, "groups must be an int"),
+        ({"dilation": (1, 2.0)}, TypeError, "dilation must be an int or a pair of ints"),
+        ({"padding": 1.0}, TypeError, "padding must be an int or a pair of ints"),
+        ({"groups": True}, TypeError, "groups must be an int"),
+        # ... and a non-positive int a ValueError
+        ({"stride": 0}, ValueError, "stride must be positive, got 0"),
+        ({"groups": 0}, ValueError, "groups must be positive, got 0"),
+        ({"groups": -2}, ValueError, "groups must be positive, got -2"),
+    ],
+)
+def test_conv2d_int_arguments_are_consistent(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        conv2d(np.zeros((1, 4, 5, 5)), np.zeros((4, 4, 3, 3)), **kwargs)
+
+
+@pytest.mark.parametrize("fn", [conv2d, conv2d_naive, conv_transpose2d])
+@pytest.mark.parametrize(
+    "x_shape, w_shape, name, shape",
+    [
+        ((1, 1, 0, 5), (1, 1, 3, 3), "x", (1, 1, 0, 5)),
+        ((2, 1, 0, 0), (1, 1, 1, 1), "x", (2, 1, 0, 0)),
+        ((1, 1, 5, 5), (1, 1, 0, 3), "weight", (1, 1, 0, 3)),
+    ],
+)
+def test_conv_empty_input_names_the_argument_and_shape(fn, x_shape, w_shape, name, shape):
+    # H = 0 used to fail with "size must be positive", which names no argument of conv2d
+    message = re.escape(f"{name} must not be empty, got shape {shape}")
+    with pytest.raises(ValueError, match=message):
+        fn(np.zeros(x_shape), np.zeros(w_shape))
 
 
 @pytest.mark.parametrize(

@@ -230,6 +230,33 @@ def test_hausdorff_empty_cases_and_errors():
         hausdorff_distance(some * 0.5, some)
 
 
+def test_hausdorff_percentile_and_spacing_types():
+    target = np.zeros((7, 7), bool)
+    target[2:5, 2:5] = True
+    pred = np.roll(target, 2, axis=1)
+    # a 0-d array (or a NumPy scalar, or a 0-d tensor) holding a number is that number
+    for percentile in (np.array(95), np.float32(95.0), torch.tensor(95.0)):
+        assert hausdorff_distance(pred, target, percentile=percentile) == 2.0
+    bad = [
+        (dict(percentile="95"), TypeError, r"percentile must be a real number, got '95' \(str\)"),
+        (dict(percentile=None), TypeError, "percentile must be a real number"),
+        (dict(percentile=np.array([95])), TypeError, r"percentile .* shape \(1,\)"),
+        (dict(percentile=np.array(True)), TypeError, "percentile must be a real number"),
+        (
+            dict(percentile=np.array(101.0)),
+            ValueError,
+            r"percentile must be a number in \[0, 100\]",
+        ),
+        (dict(percentile=float("nan")), ValueError, "percentile"),
+        (dict(spacing="1.0"), TypeError, "spacing"),
+        (dict(spacing=("1", "2")), TypeError, "spacing"),
+        (dict(spacing=[1.0, None]), TypeError, "spacing"),
+    ]
+    for kwargs, error, message in bad:
+        with pytest.raises(error, match=message):
+            hausdorff_distance(pred, target, **kwargs)
+
+
 # ------------------------------------------------------------------ classification
 labelled_scores = (
     st.integers(0, 10_000)

@@ -121,6 +121,16 @@ def test_fft_bad_inputs(func):
         func(torch.ones(2, 2, dtype=torch.bool))
 
 
+@pytest.mark.parametrize("func, name", [(fft2c, "image"), (ifft2c, "kspace")])
+@pytest.mark.parametrize("shape", [(0, 0), (4, 0), (2, 0, 5)])
+def test_fft_empty_input_names_the_argument_and_shape(func, name, shape):
+    for x in (np.zeros(shape), torch.zeros(shape)):
+        with pytest.raises(
+            ValueError, match=rf"{name} must not be empty, got shape \({shape[0]}, "
+        ):
+            func(x)
+
+
 # ---------------------------------------------------------------------------------------------
 # Masks
 # ---------------------------------------------------------------------------------------------
@@ -207,6 +217,23 @@ def test_mask_bad_inputs(make_mask):
         make_mask(8, 2, 0.1)
     with pytest.raises(ValueError, match="positive ints"):
         make_mask((8, 0), 2, 0.1)
+    with pytest.raises(TypeError, match="shape must hold ints"):
+        make_mask((8, 8.0), 2, 0.1)
+
+
+@mask_funcs
+@pytest.mark.parametrize(
+    "seed, error, message",
+    [
+        (-1, ValueError, "seed must be non-negative, got -1"),
+        (1.5, TypeError, r"seed must be an int.*got 1.5 \(float\)"),
+        ("0", TypeError, r"seed must be an int.*got '0' \(str\)"),
+        (True, TypeError, "seed must be an int"),
+    ],
+)
+def test_mask_bad_seed(make_mask, seed, error, message):
+    with pytest.raises(error, match=message):
+        make_mask((8, 8), 2, 0.25, seed=seed)
 
 
 @mask_funcs

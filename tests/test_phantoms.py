@@ -198,7 +198,7 @@ def test_phantom_errors():
         random_phantom(32, "0")
     with pytest.raises(ValueError, match="seed must be non-negative"):
         random_phantom(32, -1)
-    with pytest.raises(ValueError, match="n must be >= 1"):
+    with pytest.raises(ValueError, match="n must be positive"):
         shepp_logan(0)
     with pytest.raises(ValueError, match="n must be >= 20"):
         max_lesions(19)

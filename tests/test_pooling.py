@@ -143,3 +143,26 @@ def test_pool_bad_input(fn, x, kwargs, exc, message):
 def test_adaptive_bad_input(fn, x, size, message):
     with pytest.raises(ValueError, match=message):
         fn(x, size)
+
+
+@pytest.mark.parametrize(
+    "fn", [adaptive_avg_pool2d, adaptive_max_pool2d, max_pool2d, avg_pool2d, global_avg_pool2d]
+)
+@pytest.mark.parametrize("shape", [(1, 1, 0, 0), (2, 3, 4, 0), (1, 1, 0, 4)])
+def test_empty_image_is_a_value_error(fn, shape):
+    # adaptive_avg_pool2d used to return NaNs (the mean of nothing) without a word
+    args = () if fn is global_avg_pool2d else (1,)
+    with pytest.raises(ValueError, match=rf"x must not be empty, got shape \({shape[0]}, "):
+        fn(np.zeros(shape), *args)
+
+
+def test_empty_batch_is_fine():
+    assert adaptive_avg_pool2d(np.zeros((0, 3, 4, 4)), 2).shape == (0, 3, 2, 2)
+
+
+@pytest.mark.parametrize("fn", [max_pool2d, avg_pool2d])
+@pytest.mark.parametrize("kwargs", [{"kernel_size": 2.0}, {"kernel_size": 2, "stride": 1.5}])
+def test_pool_float_sizes_are_type_errors(fn, kwargs):
+    name = "stride" if "stride" in kwargs else "kernel_size"
+    with pytest.raises(TypeError, match=rf"{name} must be an int or a pair of ints, got"):
+        fn(np.zeros((1, 1, 4, 4)), **kwargs)

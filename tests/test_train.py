@@ -376,3 +376,26 @@ def test_sliding_window_errors():
         sliding_window_inference(conv, x, 8, sigma_scale=0)
     with pytest.raises(ValueError, match="output"):
         sliding_window_inference(nn.Conv2d(1, 1, 3), x, 8)  # shrinks 8 -> 6
+
+
+@pytest.mark.parametrize("shape", [(0, 1, 20, 20), (0, 1, 8, 8, 8), (1, 1, 0, 20)])
+def test_sliding_window_empty_image_is_a_value_error(shape):
+    # a batch of 0 images used to fail with a TypeError (None / tensor) after the loop
+    with pytest.raises(ValueError, match=rf"image must not be empty, got shape \({shape[0]}, "):
+        sliding_window_inference(nn.Conv2d(1, 2, 1), torch.zeros(shape), 8)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, name",
+    [
+        (dict(patch_size=8.5), TypeError, "patch_size"),
+        (dict(patch_size=(8, 8.0)), TypeError, "patch_size"),
+        (dict(patch_size=8, batch_size=2.0), TypeError, "batch_size"),
+        (dict(patch_size=8, overlap="0.5"), TypeError, "overlap"),
+        (dict(patch_size=8, blend=1), TypeError, "blend"),
+        (dict(patch_size=8, sigma_scale=float("nan")), ValueError, "sigma_scale"),
+    ],
+)
+def test_sliding_window_argument_types(kwargs, error, name):
+    with pytest.raises(error, match=name):
+        sliding_window_inference(nn.Conv2d(1, 2, 1), torch.zeros(1, 1, 20, 20), **kwargs)

@@ -20,7 +20,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from course.arithmetic import _as_int, conv_output_size, pool_output_size
+from course._validate import integer, number, pair
+from course.arithmetic import conv_output_size, pool_output_size
 
 __all__ = ["SimpleCNN", "count_parameters", "layer_table", "summary"]
 
@@ -28,7 +29,7 @@ __all__ = ["SimpleCNN", "count_parameters", "layer_table", "summary"]
 def _int_tuple(values, name: str, minimum: int) -> tuple[int, ...]:
     if isinstance(values, (int, bool)) or not isinstance(values, Sequence):
         raise TypeError(f"{name} must be a sequence of ints, got {values!r}")
-    return tuple(_as_int(v, name, minimum) for v in values)
+    return tuple(integer(name, v, minimum=minimum) for v in values)
 
 
 class SimpleCNN(nn.Module):
@@ -100,30 +101,23 @@ class SimpleCNN(nn.Module):
         batch_norm: bool = False,
     ) -> None:
         super().__init__()
-        self.in_channels = _as_int(in_channels, "in_channels", 1)
-        self.num_classes = _as_int(num_classes, "num_classes", 1)
+        self.in_channels = integer("in_channels", in_channels, minimum=1)
+        self.num_classes = integer("num_classes", num_classes, minimum=1)
         channels = _int_tuple(channels, "channels", 1)
         hidden = _int_tuple(hidden, "hidden", 1)
         if not channels:
             raise ValueError("channels must name at least one convolution stage, got ()")
-        k = _as_int(kernel_size, "kernel_size", 1)
+        k = integer("kernel_size", kernel_size, minimum=1)
         if padding == "same":
             if k % 2 == 0:
                 raise ValueError(f"padding='same' needs an odd kernel_size, got {k}")
             padding = (k - 1) // 2
         elif isinstance(padding, str):
             raise ValueError(f"padding must be an int or 'same', got {padding!r}")
-        padding = _as_int(padding, "padding", 0)
-        if not 0.0 <= float(dropout) < 1.0:
-            raise ValueError(f"dropout must be a probability in [0, 1), got {dropout!r}")
+        padding = integer("padding", padding, minimum=0)
+        number("dropout", dropout, low=0, high=1, high_open=True)
         self.global_pool = bool(global_pool)
-        if isinstance(input_size, (tuple, list)):
-            if len(input_size) != 2:
-                raise ValueError(f"input_size must be an int or an (H, W) pair, got {input_size}")
-            size = tuple(_as_int(s, "input_size", 1) for s in input_size)
-        else:
-            size = (_as_int(input_size, "input_size", 1),) * 2
-        self.input_size = size
+        self.input_size = size = pair("input_size", input_size, minimum=1)
 
         stages: list[nn.Module] = []
         c_prev = self.in_channels
@@ -269,7 +263,7 @@ def layer_table(
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     input_size = _int_tuple(input_size, "input_size", 1)
-    batch_size = _as_int(batch_size, "batch_size", 1)
+    batch_size = integer("batch_size", batch_size, minimum=1)
     if device is None:
         first = next(model.parameters(), None)
         device = first.device if first is not None else torch.device("cpu")

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course.arithmetic import _as_int
+from course._validate import integer, number
 
 __all__ = ["ConvBlock", "UNet"]
 
@@ -202,10 +202,10 @@ class UNet(nn.Module):
         pad_mode: str = "replicate",
     ) -> None:
         super().__init__()
-        self.in_channels = _as_int(in_channels, "in_channels", 1)
-        self.out_channels = _as_int(out_channels, "out_channels", 1)
-        self.depth = _as_int(depth, "depth", 1)
-        base = _as_int(base_channels, "base_channels", 1)
+        self.in_channels = integer("in_channels", in_channels, minimum=1)
+        self.out_channels = integer("out_channels", out_channels, minimum=1)
+        self.depth = integer("depth", depth, minimum=1)
+        base = integer("base_channels", base_channels, minimum=1)
         if isinstance(dims, bool) or dims not in (2, 3):
             raise ValueError(f"dims must be 2 (images) or 3 (volumes), got {dims!r}")
         if up_mode == "trilinear":  # the 3D name of the same idea
@@ -214,8 +214,7 @@ class UNet(nn.Module):
             raise ValueError(f"up_mode must be 'transpose' or 'bilinear', got {up_mode!r}")
         if norm not in _NORMS:
             raise ValueError(f"norm must be 'batch', 'instance' or None, got {norm!r}")
-        if not 0.0 <= float(dropout) < 1.0:
-            raise ValueError(f"dropout must be a probability in [0, 1), got {dropout!r}")
+        number("dropout", dropout, low=0, high=1, high_open=True)
         if pad_mode not in _PAD_MODES:
             raise ValueError(f"pad_mode must be 'replicate' or 'zeros', got {pad_mode!r}")
         self.dims, self.up_mode, self.pad_mode = dims, up_mode, pad_mode

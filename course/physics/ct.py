@@ -51,12 +51,12 @@ True
 from __future__ import annotations
 
 import functools
-import sys
 import warnings
-from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
+
+from course._validate import generator, integer, is_tensor, nonempty, number
 
 __all__ = [
     "MU_WATER",
@@ -95,12 +95,6 @@ MAX_CACHED_NONZEROS = 64_000_000
 # ---------------------------------------------------------------------------------------------
 # Argument checks
 # ---------------------------------------------------------------------------------------------
-def _is_tensor(x) -> bool:
-    """True for a :class:`torch.Tensor`, without importing torch if nobody has."""
-    torch = sys.modules.get("torch")
-    return torch is not None and isinstance(x, torch.Tensor)
-
-
 def _real_array(x, name: str) -> np.ndarray:
     """``x`` as a finite real NumPy array (integers and booleans become float64)."""
     try:
@@ -122,20 +116,14 @@ def _nonnegative(x, name: str) -> np.ndarray:
     return a
 
 
-def _positive_int(value, name: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
-
-
 def _check_operand(x, name: str, layout: str):
     """Validate an image or sinogram batch ``(..., A, B)``; return it and whether it is a tensor.
 
-    NumPy inputs come back as float32 or float64 arrays (integers and booleans as float64).
+    The result is float32 or float64: float16 (and bfloat16) becomes float32, so that sums of
+    many pixels cannot overflow; integers and booleans become float64 (a tensor: the default
+    dtype). The last two axes must not be empty.
     """
-    if _is_tensor(x):
+    if is_tensor(x):
         import torch
 
         if x.ndim < 2:
@@ -144,34 +132,26 @@ def _check_operand(x, name: str, layout: str):
             raise TypeError(f"{name} must be real, got dtype {x.dtype}")
         if not torch.is_floating_point(x):
             x = x.to(torch.get_default_dtype())
+        elif x.dtype in (torch.float16, torch.bfloat16):
+            x = x.to(torch.float32)
         if not bool(torch.isfinite(x).all()):
             raise ValueError(f"{name} contains NaN or infinite values")
-        return x, True
+        return nonempty(name, x, axes=(-2, -1)), True
     if isinstance(x, (list, tuple)):
         x = np.asarray(x)
     if not isinstance(x, np.ndarray):
         raise TypeError(f"{name} must be a NumPy array or a torch.Tensor, got {type(x).__name__}")
     if x.ndim < 2:
         raise ValueError(f"{name} must have shape {layout}, got shape {x.shape}")
+    nonempty(name, x, axes=(-2, -1))
+    if x.dtype == np.float16:
+        x = x.astype(np.float32)
     return _real_array(x, name), False
-
-
-def _generator(seed, allow_none: bool = False) -> np.random.Generator:
-    """A NumPy Generator from an int seed (or the Generator itself; None for fresh entropy)."""
-    if isinstance(seed, np.random.Generator) or (seed is None and allow_none):
-        return np.random.default_rng(seed)
-    if isinstance(seed, bool) or not isinstance(seed, Integral):
-        raise TypeError(
-            f"seed must be an int or a numpy.random.Generator, got {type(seed).__name__}"
-        )
-    if seed < 0:
-        raise ValueError(f"seed must be non-negative, got {seed}")
-    return np.random.default_rng(int(seed))
 
 
 def _angles(theta, n_angles: int | None = None, name: str = "theta") -> tuple[float, ...]:
     """Projection angles in degrees as a hashable tuple (the cache key of the geometry)."""
-    if _is_tensor(theta):
+    if is_tensor(theta):
         theta = theta.detach().cpu().numpy()
     a = _real_array(theta, name)
     if a.ndim != 1 or a.size == 0:
@@ -329,12 +309,10 @@ def log_transform(intensity, i0):
 
 
 def _check_reference(mu_water, mu_air) -> tuple[float, float]:
-    for value, name in ((mu_water, "mu_water"), (mu_air, "mu_air")):
-        if isinstance(value, bool) or not isinstance(value, Real) or not np.isfinite(value):
-            raise TypeError(f"{name} must be a finite real number (1/cm), got {value!r}")
+    mu_water, mu_air = number("mu_water", mu_water), number("mu_air", mu_air)
     if not 0 <= mu_air < mu_water:
         raise ValueError(f"need 0 <= mu_air < mu_water, got mu_air={mu_air}, mu_water={mu_water}")
-    return float(mu_water), float(mu_air)
+    return mu_water, mu_air
 
 
 def hu_to_mu(hu, mu_water: float = MU_WATER, mu_air: float = MU_AIR):
@@ -450,7 +428,7 @@ def circle_mask(n: int) -> np.ndarray:
            [0, 1, 1, 1, 0],
            [0, 0, 1, 0, 0]])
     """
-    n = _positive_int(n, "n")
+    n = integer("n", n, minimum=1)
     c = n // 2
     offset = np.arange(n) - c
     return offset[:, None] ** 2 + offset[None, :] ** 2 <= c**2
@@ -624,7 +602,7 @@ def projection_matrix(n: int, theta=None) -> sp.csr_matrix:
     >>> bool(np.allclose(A @ image.ravel(), radon(image, [0, 45, 90]).ravel(), atol=1e-5))
     True
     """
-    n = _positive_int(n, "n")
+    n = integer("n", n, minimum=1)
     theta = _angles(np.arange(180.0) if theta is None else theta)
     return _projection_matrix_cached(n, theta)
 
@@ -674,7 +652,7 @@ def backprojection_matrix(n_detectors: int, theta=None, output_size: int | None 
     >>> float(B.sum(axis=1).max())  # the weights of each pixel and angle sum to 1
     2.0
     """
-    n_det = _positive_int(n_detectors, "n_detectors")
+    n_det = integer("n_detectors", n_detectors, minimum=1)
     theta = _angles(np.arange(180.0) if theta is None else theta)
     out = _output_size(output_size, n_det)
     return _backprojection_matrix_cached(n_det, theta, out)
@@ -683,7 +661,7 @@ def backprojection_matrix(n_detectors: int, theta=None, output_size: int | None 
 def _output_size(output_size, n_det: int) -> int:
     if output_size is None:
         return n_det
-    out = _positive_int(output_size, "output_size")
+    out = integer("output_size", output_size, minimum=1)
     if out > n_det:
         raise ValueError(
             f"output_size must be at most n_detectors={n_det} (pixels further out "
@@ -817,15 +795,16 @@ def radon(image, theta=None):
     Returns
     -------
     ndarray or torch.Tensor, shape (..., N, n_angles)
-        The sinogram(s), float32 for float32 input, else float64 (computed in float32).
+        The sinogram(s), float32 for float16 or float32 input, else float64 (always computed
+        in float32, so float16 input cannot overflow).
 
     Raises
     ------
     TypeError
         If ``image`` is not a real array or tensor.
     ValueError
-        If ``image`` has fewer than 2 dimensions, is not square, or holds NaN/inf, or ``theta``
-        is not a non-empty 1D array of finite angles.
+        If ``image`` has fewer than 2 dimensions, is empty (``N = 0``), is not square, or holds
+        NaN/inf, or ``theta`` is not a non-empty 1D array of finite angles.
 
     Warns
     -----
@@ -909,15 +888,16 @@ def backproject(sinogram, theta=None, output_size: int | None = None):
     Returns
     -------
     ndarray or torch.Tensor, shape (..., output_size, output_size)
-        float32 for float32 input, else float64.
+        float32 for float16 or float32 input, else float64.
 
     Raises
     ------
     TypeError
         If ``sinogram`` is not a real array or tensor, or ``output_size`` not an int.
     ValueError
-        If ``sinogram`` has fewer than 2 dimensions or holds NaN/inf, ``theta`` does not have
-        one angle per column, or ``output_size`` is not in ``[1, n_detectors]``.
+        If ``sinogram`` has fewer than 2 dimensions, no detector or angle, or holds NaN/inf,
+        ``theta`` does not have one angle per column, or ``output_size`` is not in
+        ``[1, n_detectors]``.
 
     Examples
     --------
@@ -982,7 +962,7 @@ def ramp_filter(size: int) -> np.ndarray:
     >>> np.round(H, 3)
     array([0.025, 0.123, 0.25 , 0.377, 0.475, 0.377, 0.25 , 0.123])
     """
-    size = _positive_int(size, "size", minimum=2)
+    size = integer("size", size, minimum=2)
     k = np.arange(size)
     k = np.minimum(k, size - k)  # distance to sample 0 on the circle
     kernel = np.zeros(size)
@@ -1091,15 +1071,15 @@ def filter_sinogram(sinogram, filter_name: str = "ramp"):
     Returns
     -------
     ndarray or torch.Tensor, same shape as ``sinogram``
-        float32 for float32 input, else float64.
+        float32 for float16 or float32 input, else float64.
 
     Raises
     ------
     TypeError
         If ``sinogram`` is not a real array or tensor.
     ValueError
-        If ``sinogram`` has fewer than 2 dimensions or holds NaN/inf, or ``filter_name`` is
-        unknown (the message lists the valid names).
+        If ``sinogram`` has fewer than 2 dimensions, no detector or angle, or holds NaN/inf,
+        or ``filter_name`` is unknown (the message lists the valid names).
 
     Examples
     --------
@@ -1149,16 +1129,17 @@ def fbp(sinogram, theta=None, filter_name: str = "ramp", output_size: int | None
     Returns
     -------
     ndarray or torch.Tensor, shape (..., output_size, output_size)
-        float32 for float32 input, else float64; zero outside the inscribed circle.
+        float32 for float16 or float32 input, else float64 (computed in float32); zero
+        outside the inscribed circle.
 
     Raises
     ------
     TypeError
         If ``sinogram`` is not a real array or tensor, or ``output_size`` not an int.
     ValueError
-        If ``sinogram`` has fewer than 2 dimensions or holds NaN/inf, ``theta`` does not have
-        one angle per column, ``filter_name`` is unknown (the message lists the valid names), or
-        ``output_size`` is not in ``[1, n_detectors]``.
+        If ``sinogram`` has fewer than 2 dimensions, no detector or angle, or holds NaN/inf,
+        ``theta`` does not have one angle per column, ``filter_name`` is unknown (the message
+        lists the valid names), or ``output_size`` is not in ``[1, n_detectors]``.
 
     Examples
     --------
@@ -1235,7 +1216,7 @@ def simulate_ct(image_mu, theta=None, photons=None, seed=None, pixel_size_cm: fl
     >>> bool(abs(mu[28:36, 28:36].mean() - MU_WATER) < 0.01)
     True
     """
-    if _is_tensor(image_mu):
+    if is_tensor(image_mu):
         raise TypeError(
             "image_mu must be a NumPy array (use tensor.cpu().numpy()); the noise "
             "is drawn with NumPy so that a seed gives the same sinogram everywhere"
@@ -1245,14 +1226,10 @@ def simulate_ct(image_mu, theta=None, photons=None, seed=None, pixel_size_cm: fl
         raise ValueError(
             f"image_mu must be non-negative attenuation in 1/cm, got a minimum of {image_mu.min()}"
         )
-    for value, name in ((pixel_size_cm, "pixel_size_cm"), (photons, "photons")):
-        if value is None and name == "photons":
-            continue
-        if isinstance(value, bool) or not isinstance(value, Real):
-            raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-        if not (np.isfinite(value) and value > 0):
-            raise ValueError(f"{name} must be a positive finite number, got {value}")
-    rng = _generator(seed, allow_none=True)
+    number("pixel_size_cm", pixel_size_cm, low=0, low_open=True)
+    if photons is not None:
+        number("photons", photons, low=0, low_open=True)
+    rng = generator(seed)
     sinogram = radon(image_mu, theta) * pixel_size_cm
     if photons is None:
         return sinogram

@@ -30,10 +30,11 @@ tensor stays on its own device, so the same code runs on a GPU).
 from __future__ import annotations
 
 import math
-import sys
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
+
+from course._validate import choice, generator, is_tensor, nonempty, number, numeric
 
 __all__ = [
     "fft2c",
@@ -50,15 +51,9 @@ __all__ = [
 # ---------------------------------------------------------------------------------------------
 # Input checks
 # ---------------------------------------------------------------------------------------------
-def _is_tensor(x) -> bool:
-    """True for a :class:`torch.Tensor` (without importing torch when nobody else has)."""
-    torch = sys.modules.get("torch")
-    return torch is not None and isinstance(x, torch.Tensor)
-
-
 def _check_image(x, name: str):
     """A finite NumPy array or tensor with at least two axes ``(..., H, W)``."""
-    if _is_tensor(x):
+    if is_tensor(x):
         import torch
 
         if x.ndim < 2:
@@ -69,15 +64,11 @@ def _check_image(x, name: str):
             x = x.to(torch.get_default_dtype())
         if not bool(torch.isfinite(x).all()):
             raise ValueError(f"{name} contains NaN or infinite values")
-        return x
-    x = np.asarray(x)
-    if x.dtype.kind not in "iufc":
-        raise TypeError(f"{name} must hold real or complex numbers, got dtype {x.dtype}")
+        return nonempty(name, x, axes=(-2, -1))
+    x = numeric(name, np.asarray(x), complex_ok=True, bool_ok=False)
     if x.ndim < 2:
         raise ValueError(f"{name} must have at least 2 dimensions (..., H, W), got shape {x.shape}")
-    if not np.isfinite(x).all():
-        raise ValueError(f"{name} contains NaN or infinite values")
-    return x
+    return nonempty(name, x, axes=(-2, -1))
 
 
 def _check_mask_args(shape, acceleration, center_fraction) -> tuple[int, int]:
@@ -86,16 +77,12 @@ def _check_mask_args(shape, acceleration, center_fraction) -> tuple[int, int]:
         raise TypeError(f"shape must be a tuple of ints (..., H, W), got {shape!r}")
     if len(shape) < 2:
         raise ValueError(f"shape must have at least 2 entries (..., H, W), got {tuple(shape)}")
-    if not all(isinstance(n, Integral) and not isinstance(n, bool) and n > 0 for n in shape):
+    if not all(isinstance(n, Integral) and not isinstance(n, bool) for n in shape):
+        raise TypeError(f"shape must hold ints, got {tuple(shape)}")
+    if min(shape) < 1:
         raise ValueError(f"shape must hold positive ints, got {tuple(shape)}")
-    if isinstance(acceleration, bool) or not isinstance(acceleration, Real):
-        raise TypeError(f"acceleration must be a number, got {type(acceleration).__name__}")
-    if not math.isfinite(acceleration) or acceleration < 1:
-        raise ValueError(f"acceleration must be a finite number >= 1, got {acceleration}")
-    if isinstance(center_fraction, bool) or not isinstance(center_fraction, Real):
-        raise TypeError(f"center_fraction must be a number, got {type(center_fraction).__name__}")
-    if not 0 <= center_fraction <= 1:  # also False for NaN
-        raise ValueError(f"center_fraction must be in [0, 1], got {center_fraction}")
+    number("acceleration", acceleration, low=1)
+    number("center_fraction", center_fraction, low=0, high=1)
     width = int(shape[-1])
     n_center = round(center_fraction * width)
     budget = width / acceleration
@@ -148,7 +135,8 @@ def fft2c(image):
     TypeError
         If ``image`` does not hold numbers.
     ValueError
-        If ``image`` has fewer than 2 dimensions or contains NaN/inf.
+        If ``image`` has fewer than 2 dimensions, an empty ``H`` or ``W`` axis, or contains
+        NaN/inf.
 
     Examples
     --------
@@ -160,7 +148,7 @@ def fft2c(image):
            [0., 0., 0., 0.]])
     """
     x = _check_image(image, "image")
-    if _is_tensor(x):
+    if is_tensor(x):
         import torch
 
         x = torch.fft.ifftshift(x, dim=(-2, -1))
@@ -199,7 +187,7 @@ def ifft2c(kspace):
     True
     """
     y = _check_image(kspace, "kspace")
-    if _is_tensor(y):
+    if is_tensor(y):
         import torch
 
         y = torch.fft.ifftshift(y, dim=(-2, -1))
@@ -233,8 +221,8 @@ def equispaced_mask(shape, acceleration: float, center_fraction: float, seed=Non
     center_fraction : float
         Fraction of columns in the fully sampled centre, in ``[0, 1]`` (0: no centre block).
     seed : int, numpy.random.Generator or None
-        Chooses the offset of the equispaced lines; an int makes the mask reproducible, ``None``
-        draws fresh randomness.
+        Chooses the offset of the equispaced lines; a non-negative int makes the mask
+        reproducible, ``None`` draws fresh randomness.
 
     Returns
     -------
@@ -245,10 +233,11 @@ def equispaced_mask(shape, acceleration: float, center_fraction: float, seed=Non
     Raises
     ------
     TypeError
-        Non-numeric ``acceleration``/``center_fraction`` or a non-tuple ``shape``.
+        Non-numeric ``acceleration``/``center_fraction``, a non-tuple ``shape``, or a ``seed``
+        that is not an int, a Generator or None.
     ValueError
         ``acceleration < 1``, ``center_fraction`` outside ``[0, 1]`` or NaN, fewer than two
-        entries in ``shape``, or a centre larger than the ``W / R`` budget.
+        entries in ``shape``, a centre larger than the ``W / R`` budget, or a negative ``seed``.
 
     Examples
     --------
@@ -257,7 +246,7 @@ def equispaced_mask(shape, acceleration: float, center_fraction: float, seed=Non
     ((1, 16), 4, True)
     """
     width, n_center = _check_mask_args(shape, acceleration, center_fraction)
-    rng = np.random.default_rng(seed)
+    rng = generator(seed)
     center = _center_columns(width, n_center)
     n_target = width / acceleration
     if n_target - n_center < 1e-9:  # the centre already uses the whole budget
@@ -286,7 +275,7 @@ def random_mask(shape, acceleration: float, center_fraction: float, seed=None) -
     center_fraction : float
         In ``[0, 1]``.
     seed : int, numpy.random.Generator or None
-        An int makes the mask reproducible; ``None`` draws fresh randomness.
+        A non-negative int makes the mask reproducible; ``None`` draws fresh randomness.
 
     Returns
     -------
@@ -304,7 +293,7 @@ def random_mask(shape, acceleration: float, center_fraction: float, seed=None) -
     (8, True)
     """
     width, n_center = _check_mask_args(shape, acceleration, center_fraction)
-    rng = np.random.default_rng(seed)
+    rng = generator(seed)
     center = _center_columns(width, n_center)
     outer = np.setdiff1d(np.arange(width), center)
     n_outer = max(round(width / acceleration) - n_center, 0)
@@ -346,7 +335,7 @@ def acceleration_of(mask) -> float:
 # Undersampling and reconstruction
 # ---------------------------------------------------------------------------------------------
 def _check_binary_mask(mask) -> np.ndarray:
-    m = mask.detach().cpu().numpy() if _is_tensor(mask) else np.asarray(mask)
+    m = mask.detach().cpu().numpy() if is_tensor(mask) else np.asarray(mask)
     if m.dtype.kind not in "biuf":
         raise TypeError(f"mask must hold booleans or 0/1, got dtype {m.dtype}")
     if m.size == 0:
@@ -396,7 +385,7 @@ def undersample(kspace, mask):
             f"mask of shape {m.shape} does not broadcast to kspace of shape {shape}: "
             "use shape (1, W) or the full (..., H, W)"
         )
-    if _is_tensor(y):
+    if is_tensor(y):
         import torch
 
         return y * torch.as_tensor(m, device=y.device)
@@ -433,7 +422,7 @@ def zero_filled(kspace, mask):
     True
     """
     image = ifft2c(undersample(kspace, mask))
-    return image.abs() if _is_tensor(image) else np.abs(image)
+    return image.abs() if is_tensor(image) else np.abs(image)
 
 
 def _mirror(n: int) -> np.ndarray:
@@ -485,15 +474,11 @@ def partial_fourier(kspace, fraction: float, fill: str = "hermitian", return_ksp
     >>> np.allclose(partial_fourier(fft2c(x), 0.625), x)
     True
     """
-    if _is_tensor(kspace):
+    if is_tensor(kspace):
         raise TypeError("partial_fourier takes a NumPy array: use tensor.cpu().numpy()")
     y = _check_image(kspace, "kspace")
-    if isinstance(fraction, bool) or not isinstance(fraction, Real):
-        raise TypeError(f"fraction must be a number, got {type(fraction).__name__}")
-    if not 0.5 < fraction <= 1:
-        raise ValueError(f"fraction must be in (0.5, 1], got {fraction}")
-    if fill not in ("hermitian", "zero"):
-        raise ValueError(f"fill must be 'hermitian' or 'zero', got {fill!r}")
+    number("fraction", fraction, low=0.5, high=1, low_open=True)
+    choice("fill", fill, ("hermitian", "zero"))
     height, width = y.shape[-2:]
     n_keep = math.ceil(fraction * width - 1e-9)  # > W // 2: the DC column is always acquired
     filled = np.array(y, dtype=np.result_type(y.dtype, np.complex64))

@@ -37,12 +37,11 @@ Every image is zero outside the inscribed circle of radius ``n // 2`` around pix
 
 from __future__ import annotations
 
-from numbers import Integral
-
 import numpy as np
 from scipy import ndimage
 
-from course.physics.ct import _generator, circle_mask, hu_to_mu
+from course._validate import generator, integer
+from course.physics.ct import circle_mask, hu_to_mu
 
 __all__ = [
     "SHEPP_LOGAN_2D",
@@ -90,14 +89,6 @@ SHEPP_LOGAN_3D = (
 )
 
 
-def _check_size(n, minimum: int = 1) -> int:
-    if isinstance(n, bool) or not isinstance(n, Integral):
-        raise TypeError(f"n must be an int, got {type(n).__name__}")
-    if n < minimum:
-        raise ValueError(f"n must be >= {minimum}, got {n}")
-    return int(n)
-
-
 def _axes(n: int) -> tuple[np.ndarray, np.ndarray]:
     """Pixel-centre coordinates in [-1, 1]: ``x`` of the columns, ``y`` of the rows (y up)."""
     x = (2 * np.arange(n) + 1 - n) / n
@@ -142,7 +133,7 @@ def ellipse(n: int, center, axes, angle: float = 0.0) -> np.ndarray:
            [0, 1, 1, 1, 0],
            [0, 0, 1, 0, 0]])
     """
-    n = _check_size(n)
+    n = integer("n", n, minimum=1)
     x, y = _axes(n)
     (x0, y0), (a, b) = center, axes
     if not (a > 0 and b > 0):
@@ -198,7 +189,7 @@ def shepp_logan(n: int, modified: bool = True) -> np.ndarray:
     >>> [round(float(v), 2) for v in np.unique(image)]
     [0.0, 0.1, 0.2, 0.3, 0.4, 1.0]
     """
-    n = _check_size(n)
+    n = integer("n", n, minimum=1)
     x, y = _axes(n)
     image = np.zeros((n, n), np.float64)
     for original, contrast, a, b, x0, y0, phi in SHEPP_LOGAN_2D:
@@ -249,7 +240,7 @@ def shepp_logan_3d(n: int, modified: bool = True) -> np.ndarray:
     >>> float(volume[0].max()), round(float(volume[16, 16, 16]), 2)  # first slice: no head
     (0.0, 0.2)
     """
-    n = _check_size(n)
+    n = integer("n", n, minimum=1)
     x, y = _axes(n)
     z = x  # increasing with the index
     volume = np.zeros((n, n, n), np.float64)
@@ -335,7 +326,7 @@ def max_lesions(n: int) -> int:
     >>> [max_lesions(n) for n in (20, 32, 64, 128)]
     [1, 3, 8, 10]
     """
-    n = _check_size(n, minimum=20)
+    n = integer("n", n, minimum=20)
     return min(10, (n - 8) // 7)
 
 
@@ -392,16 +383,15 @@ def random_phantom(n: int, seed, n_lesions: int = 3):
     >>> bool(-150 < np.median(hu[mu > 0]) < 100)  # mostly soft tissue and fat
     True
     """
-    n = _check_size(n, minimum=20)
-    if isinstance(n_lesions, bool) or not isinstance(n_lesions, Integral):
-        raise TypeError(f"n_lesions must be an int, got {type(n_lesions).__name__}")
+    n = integer("n", n, minimum=20)
+    integer("n_lesions", n_lesions)
     most = max_lesions(n)
     if not 0 <= n_lesions <= most:
         raise ValueError(
             f"n_lesions must be in [0, {most}] for n={n} (each lesion needs room in the organs; "
             f"use a larger n for more), got {n_lesions}"
         )
-    rng = _generator(seed)
+    rng = generator(seed, allow_none=False)
     x, y = _axes(n)
 
     def region(center, axes, angle=0.0):
