@@ -40,7 +40,24 @@ __all__ = [
 
 
 class TamperingError(AssertionError):
-    """A function that the checks rely on was replaced: the answer cannot be graded."""
+    """A function that the checks rely on was replaced: the answer cannot be graded.
+
+    Parameters
+    ----------
+    names : sequence of str
+        The dotted names of the replaced functions, kept as ``names`` (the grader reads them
+        from there, see :func:`publish_record`); the message shows the first eight.
+    """
+
+    def __init__(self, names=()) -> None:
+        self.names = _tuple(_str(name) for name in names)
+        count = _len(self.names)
+        shown = ", ".join(self.names[:8]) + (f" and {count - 8} more" if count > 8 else "")
+        super().__init__(
+            "these functions were replaced in this notebook, so the answers cannot be checked: "
+            + shown
+            + ". Restart the kernel and do not redefine library or check functions."
+        )
 
 
 # --- the guard -------------------------------------------------------------------------------
@@ -120,6 +137,7 @@ _TRUSTED_PREFIXES = ("<frozen ", "<course hidden ")
 # The guard must work when builtins were replaced: it uses these references, taken at import.
 _isinstance, _callable, _getattr, _len, _type = isinstance, callable, getattr, len, type
 _list, _sorted, _vars, _str, _frozenset = list, sorted, vars, str, frozenset
+_tuple = tuple
 _MISSING = object()
 
 
@@ -340,14 +358,45 @@ def guard() -> None:
     """
     changed = find_tampering()
     if changed:
-        shown = ", ".join(changed[:8]) + (
-            f" and {len(changed) - 8} more" if len(changed) > 8 else ""
-        )
-        raise TamperingError(
-            "these functions were replaced in this notebook, so the answers cannot be checked: "
-            + shown
-            + ". Restart the kernel and do not redefine library or check functions."
-        )
+        raise TamperingError(changed)
+
+
+# --- what the grader reads -------------------------------------------------------------------
+# The grader reads the fields of the guards' errors as data, not from their messages: the
+# grading kernel (only it) registers publish_record, which publishes them as display data of
+# this type; the grader takes it out of the cell's outputs (course.grading.kernel and .verdict,
+# which spell the same type: the checks never import the grading package).
+RECORD_MIME = "application/x-course-check-error+json"
+
+
+def error_record(error: BaseException | None) -> dict | None:
+    """The fields of a guard's error as JSON data; None for any other error.
+
+    Examples
+    --------
+    >>> error_record(TamperingError(["numpy.allclose"]))
+    {'error': 'TamperingError', 'names': ['numpy.allclose']}
+    >>> error_record(ValueError("x")) is None
+    True
+    """
+    if _isinstance(error, TamperingError):
+        return {"error": "TamperingError", "names": _list(error.names)}
+    if _isinstance(error, _own_work.OwnWorkError):
+        return {"error": "OwnWorkError", "names": [error.function], "part": error.part}
+    return None
+
+
+def publish_record(result) -> None:
+    """IPython ``post_run_cell`` hook of the grading kernel: publish the record of a cell's error.
+
+    Registered by the grader's startup file (:mod:`course.grading.kernel`), nowhere else: a
+    student's notebook never shows the record. The grader trusts it only to lower a grade.
+    """
+    record = error_record(_getattr(result, "error_in_exec", None))
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if record is not None and shell is not None:
+        shell.display_pub.publish(data={RECORD_MIME: record})
 
 
 # --- conversions -----------------------------------------------------------------------------

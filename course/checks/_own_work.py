@@ -34,7 +34,22 @@ __all__ = ["OwnWorkError", "forbid", "forbidden", "mark", "raise_recorded", "res
 
 
 class OwnWorkError(AssertionError):
-    """A graded answer used the library's implementation of what the lab asks to write."""
+    """A graded answer used the library's implementation of what the lab asks to write.
+
+    Parameters
+    ----------
+    message : str
+        What the student sees.
+    part : str
+        The part of the lab (``"q1"``).
+    function : str
+        The library function used (``"course.io.dicom.to_hu"``).
+    """
+
+    def __init__(self, message: str, *, part: str = "", function: str = "") -> None:
+        super().__init__(message)
+        self.part = part
+        self.function = function
 
 
 @dataclass
@@ -48,7 +63,7 @@ class _Entry:
 
 _REGISTRY: dict[int, _Entry] = {}  # id(trampoline code) -> entry
 _BY_NAME: dict[str, _Entry] = {}
-_RECORDED: list[str] = []
+_RECORDED: list[OwnWorkError] = []
 
 
 def _template(*args, **kwargs):  # the body of every trampoline
@@ -132,10 +147,10 @@ def forbidden() -> dict[str, str]:
 
 def _enter(frame, args, kwargs):
     entry = _REGISTRY[id(frame.f_code)]
-    message = _refusal(entry, frame.f_back)
-    if message is not None:
-        _RECORDED.append(message)
-        raise OwnWorkError(message)
+    error = _refusal(entry, frame.f_back)
+    if error is not None:
+        _RECORDED.append(error)
+        raise error
     return entry.original(*args, **kwargs)
 
 
@@ -188,8 +203,8 @@ def _checks_between(caller) -> list:
     return frames if frame is not None else []
 
 
-def _refusal(entry: _Entry, caller) -> str | None:
-    """The message when ``caller`` may not run ``entry``'s function, else None."""
+def _refusal(entry: _Entry, caller) -> OwnWorkError | None:
+    """The error to raise when ``caller`` may not run ``entry``'s function, else None."""
     kind = _kind(caller)
     if kind == "library":
         return None
@@ -203,7 +218,8 @@ def _refusal(entry: _Entry, caller) -> str | None:
         if name.startswith("<") and name != "<module>" and entry_name:
             name = entry_name.split("_", 1)[1]  # a lambda: the answer's name in the check
         who = "a notebook cell" if name == "<module>" else f"your `{name}`"
-        return f"{part}: {who} calls `{entry.dotted}`; the lab asks you to write it yourself"
+        message = f"{part}: {who} calls `{entry.dotted}`; the lab asks you to write it yourself"
+        return OwnWorkError(message, part=part, function=entry.dotted)
     if entry_name is None:
         return None  # a check computing its reference outside any part
     for frame in checks:
@@ -212,10 +228,11 @@ def _refusal(entry: _Entry, caller) -> str | None:
         for name, value in _arguments(frame).items():
             if _wraps(value, entry.function):
                 name = frame.f_code.co_name.split("_", 1)[1] if "[" in name else name
-                return (
+                message = (
                     f"{part}: your `{name}` is `{entry.dotted}` from the library; "
                     "the lab asks you to write it yourself"
                 )
+                return OwnWorkError(message, part=part, function=entry.dotted)
     return None
 
 
@@ -225,7 +242,8 @@ def raise_recorded(since: int = 0) -> None:
     An answer that catches the refusal (``try: ... except Exception``) still fails its part.
     """
     if len(_RECORDED) > since:
-        raise OwnWorkError(_RECORDED[since])
+        first = _RECORDED[since]
+        raise OwnWorkError(str(first), part=first.part, function=first.function)
 
 
 def mark() -> int:

@@ -23,7 +23,8 @@ settings), :mod:`~course.grading.scan` (static scan), :mod:`~course.grading.sand
 kernel runs), :mod:`~course.grading.kernel` (the grading kernel and nbgrader preprocessors),
 :mod:`~course.grading.config` (nbgrader configuration), :mod:`~course.grading.release`,
 :mod:`~course.grading.intake` (reading a submissions folder),
-:mod:`~course.grading.run` (grading a class) and :mod:`~course.grading.validate`.
+:mod:`~course.grading.run` (grading a class), :mod:`~course.grading.verdict` (the verdict of a
+graded part, as data) and :mod:`~course.grading.validate`.
 
 The command line (:mod:`course.cli`) calls :func:`release`, :func:`autograde` and
 :func:`validate`. Every function takes the course root (a folder with ``solutions/``,

@@ -29,6 +29,7 @@ from traitlets import Bool, Integer, List, Unicode
 
 from .layout import DEFAULT_MEMORY_MB, HIDDEN_BLOCK, MAX_OUTPUT_CHARS
 from .sandbox import Bubblewrap, Landlock, Limits, NoSandbox, Sandbox, choose
+from .verdict import RECORD_MIME, PartVerdict, judge_cell
 
 # The IPython startup file of the grading kernel: imports the checks' guard before any cell (its
 # snapshot of numpy, builtins ... is then genuine) and keeps what the final probe compares.
@@ -80,6 +81,8 @@ def _course_grader_startup():
         )
 
     common.__grader_report__ = report  # a dunder name: not watched by the guard
+    # the fields of a guard's error (TamperingError, OwnWorkError), published with it as data
+    shell.events.register("post_run_cell", common.publish_record)
 
 
 _course_grader_startup()
@@ -263,6 +266,9 @@ class CourseExecute(Execute):
     - outputs are truncated while they arrive (never the error outputs);
     - a test cell that produces a value (a bare expression, which nbgrader reads as partial
       credit) fails;
+    - the record the kernel publishes with a guard's error (:func:`course.checks._common.
+      publish_record`) is taken out of the outputs, and every test cell gets a
+      :class:`~course.grading.verdict.PartVerdict`;
     - at the end, an integrity probe reports tampering; every process the kernel started is
       killed. What happened is kept in the notebook's metadata ``course_grader``.
     """
@@ -406,6 +412,7 @@ class CourseExecute(Execute):
         self._events: list[dict] = []
         self._chars: dict[int, int] = {}
         self._probe: dict | None = None
+        self._records: dict[int, dict] = {}
         self._cells = nb.cells
         try:
             nb, resources = super().preprocess(nb, resources, km)
@@ -430,8 +437,19 @@ class CourseExecute(Execute):
             "events": self._events,
             "probe": self._probe,
             "dead": self._dead,
+            "verdicts": [verdict.to_dict() for verdict in self._verdicts(nb)],
         }
         return nb, resources
+
+    def _verdicts(self, nb) -> list[PartVerdict]:
+        """The verdict of every test cell: its first error, and the kernel's record of it."""
+        verdicts = []
+        for index, cell in enumerate(nb.cells):
+            meta = cell.metadata.get("nbgrader", {})
+            if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
+                record = self._records.get(index)
+                verdicts.append(judge_cell(meta.get("grade_id", ""), cell.outputs, record))
+        return verdicts
 
     def preprocess_cell(self, cell, resources, index):
         if self._dead:
@@ -533,6 +551,9 @@ class CourseExecute(Execute):
             self._chars[cell_index] = used + len(text)
         elif msg_type in ("display_data", "execute_result", "update_display_data"):
             data = content.get("data", {})
+            if RECORD_MIME in data:  # the record of a guard's error: data, not an output
+                self._records[cell_index] = data[RECORD_MIME]
+                return None
             size = sum(len(v) if isinstance(v, str) else len(json.dumps(v)) for v in data.values())
             if _PROBE_MIME in data:
                 size = 0

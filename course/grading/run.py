@@ -17,7 +17,7 @@ import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import nbformat
@@ -34,6 +34,7 @@ from .layout import (
     CourseError,
 )
 from .sandbox import Limits, choose
+from .verdict import PartStatus, PartVerdict
 
 
 def _worker_main(args: dict | None = None) -> None:
@@ -179,7 +180,11 @@ def _grade_in_process(
 # --- a class run -----------------------------------------------------------------------------
 @dataclass
 class ClassRun:
-    """What :func:`autograde` produced."""
+    """What :func:`autograde` produced.
+
+    ``verdicts`` holds, per student, the :class:`~course.grading.verdict.PartVerdict` of each
+    autograded part that has a grade.
+    """
 
     lab: str
     rows: list[dict]
@@ -189,6 +194,7 @@ class ClassRun:
     results_json: Path
     seconds: float
     sandbox: str = "auto"
+    verdicts: dict[str, dict[str, PartVerdict]] = field(default_factory=dict)
 
 
 def _parts(source_nb) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
@@ -418,10 +424,29 @@ def autograde(
             row["sandbox"] = chosen.name
         seconds = time.monotonic() - started
         run = _write_reports(course, lab, rows, auto_parts, reports, seconds, show_hidden)
+        run.verdicts = {s.student: _part_verdicts(results.get(s.student), auto_parts) for s in subs}
         _export_nbgrader(course, lab, reports / "nbgrader_export.csv")
     if echo is not None:
         echo(summary(run, workers))
     return run
+
+
+def _part_verdicts(result: dict | None, auto_parts) -> dict[str, PartVerdict]:
+    """The verdict of each autograded part that has a grade, from a grading process's result.
+
+    The verdicts are the grader's own data (``course_grader["verdicts"]``, written by
+    :class:`~course.grading.kernel.CourseExecute`, see :mod:`course.grading.verdict`); one that
+    is not a verdict is left out.
+    """
+    if result is None:
+        return {}
+    found = {}
+    for data in (result.get("grader") or {}).get("verdicts", []):
+        with contextlib.suppress(KeyError, TypeError, ValueError):
+            verdict = PartVerdict.from_dict(data)
+            found[verdict.part] = verdict
+    parts = result.get("parts", {})
+    return {gid: found[gid] for gid, _ in auto_parts if gid in found and gid in parts}
 
 
 def _row(submission: Submission, result: dict | None, auto_parts, manual_parts) -> dict:
@@ -436,6 +461,7 @@ def _row(submission: Submission, result: dict | None, auto_parts, manual_parts) 
         statuses.add(result.get("status", "error"))
         notes += result.get("notes", [])
         parts = result.get("parts", {})
+        verdicts = _part_verdicts(result, auto_parts)
         for gid, _points in auto_parts:
             part = parts.get(gid)
             if part is None:
@@ -445,42 +471,14 @@ def _row(submission: Submission, result: dict | None, auto_parts, manual_parts) 
             scores[gid] = float(part.get("auto") or 0.0)
             if part.get("error"):
                 errors[gid] = part["error"]
-                if part["error"].startswith("OwnWorkError: "):
-                    notes.append(part["error"].split(": ", 1)[1])
+            if gid in verdicts and verdicts[gid].status is PartStatus.OWN_WORK:
+                notes.append(verdicts[gid].detail)
         if not parts and result.get("status") == "ok":
             statuses.add("error")
             notes.append("no grades were recorded")
         grader = result.get("grader") or {}
-        for event in grader.get("events", []):
-            kind = event.get("event")
-            if kind == "kernel died":
-                statuses.add("memory" if event.get("memory") else "kernel died")
-                notes.append(
-                    f"{event.get('detail')} in cell {event.get('cell')}; later cells not run"
-                )
-            elif kind == "timeout":
-                statuses.add("timeout")
-                what = "killed, later cells not run" if event.get("killed") else "interrupted"
-                notes.append(f"cell {event.get('cell')} timed out ({what})")
-            elif kind == "memory":
-                statuses.add("memory")
-                notes.append(f"cell {event.get('cell')} ran out of memory (MemoryError)")
-            elif kind == "kernel failed":
-                statuses.add("error")
-                notes.append(event.get("detail", "the kernel failed"))
-            elif kind == "processes killed":
-                notes.append("processes left running by the notebook were killed")
-        probe = grader.get("probe")
-        found_at_run_time = []
-        if probe and probe.get("ran"):
-            found_at_run_time += probe.get("problems", [])
-        elif probe is not None and not grader.get("dead"):
-            review.append(f"the integrity probe did not report ({probe.get('detail', '')})")
-        for error in errors.values():
-            match = re.search(r"cannot be checked: (.*?)\. Restart", error)
-            if error.startswith("TamperingError"):
-                names = match.group(1) if match else error.split(":", 1)[-1].strip()
-                found_at_run_time += [n.strip() for n in names.split(",")]
+        _read_events(grader, statuses, notes)
+        found_at_run_time = _found_at_run_time(grader, verdicts, review)
         if found_at_run_time:
             tamper.append("run time: " + ", ".join(_dedupe(found_at_run_time))[:300])
     elif submission.notebook is not None:
@@ -512,6 +510,52 @@ def _row(submission: Submission, result: dict | None, auto_parts, manual_parts) 
         "feedback_source": (result or {}).get("feedback"),
         "seconds": (result or {}).get("seconds"),
     }
+
+
+def _read_events(grader: dict, statuses: set[str], notes: list[str]) -> None:
+    """Add the statuses and notes of what happened to the kernel (``course_grader["events"]``)."""
+    for event in grader.get("events", []):
+        kind = event.get("event")
+        if kind == "kernel died":
+            statuses.add("memory" if event.get("memory") else "kernel died")
+            notes.append(f"{event.get('detail')} in cell {event.get('cell')}; later cells not run")
+        elif kind == "timeout":
+            statuses.add("timeout")
+            what = "killed, later cells not run" if event.get("killed") else "interrupted"
+            notes.append(f"cell {event.get('cell')} timed out ({what})")
+        elif kind == "memory":
+            statuses.add("memory")
+            notes.append(f"cell {event.get('cell')} ran out of memory (MemoryError)")
+        elif kind == "kernel failed":
+            statuses.add("error")
+            notes.append(event.get("detail", "the kernel failed"))
+        elif kind == "processes killed":
+            notes.append("processes left running by the notebook were killed")
+
+
+def _found_at_run_time(grader: dict, verdicts: dict[str, PartVerdict], review: list[str]):
+    """The tampering found at run time: by the integrity probe and in the TAMPERED parts.
+
+    A probe that did not report is added to ``review``. Both come from inside the kernel, which
+    belongs to the student: they can only take points away (a tampered submission scores 0),
+    never give any.
+
+    Returns
+    -------
+    list of str
+        The names of the replaced functions (or hooks), probe's first.
+    """
+    found = []
+    probe = grader.get("probe")
+    if probe and probe.get("ran"):
+        found += probe.get("problems", [])
+    elif probe is not None and not grader.get("dead"):
+        review.append(f"the integrity probe did not report ({probe.get('detail', '')})")
+    for gid, verdict in verdicts.items():
+        if verdict.status is PartStatus.TAMPERED:
+            # no record (the kernel's hook was removed): the part still counts as tampered
+            found += verdict.names or [f"TamperingError in {gid}"]
+    return found
 
 
 def _dedupe(items: list[str]) -> list[str]:
@@ -623,9 +667,9 @@ def summary(run: ClassRun, workers: int = 1) -> str:
         if row["status"] == "tampered":
             lines.append(f"  TAMPERED {row['student']}: {row['reason'][:160]}")
     for row in rows:
-        for error in row["errors"].values():
-            if error.startswith("OwnWorkError: "):
-                lines.append(f"  OWN WORK {row['student']}: {error.split(': ', 1)[1][:140]}")
+        for verdict in run.verdicts.get(row["student"], {}).values():
+            if verdict.status is PartStatus.OWN_WORK:
+                lines.append(f"  OWN WORK {row['student']}: {verdict.detail[:140]}")
     for row in rows:
         if row["status"] not in ("ok", "tampered"):
             lines.append(f"  {row['status']:<16} {row['student']}: {row['reason'][:140]}")
