@@ -142,10 +142,15 @@ def q4_build_model(build_model) -> None:
             raise AssertionError(f"build_model() returns NaN or inf logits for a batch of {n}")
 
 
+def held_out_accuracy(model) -> float:
+    """The accuracy that :func:`q5_trained_model` compares with ``ACCURACY``."""
+    return accuracy(model, seed=HELD_OUT_SEED, n=HELD_OUT_N, what="model")
+
+
 def q5_trained_model(model) -> None:
     guard()
     _check_size(model, "model")
-    acc = accuracy(model, seed=HELD_OUT_SEED, n=HELD_OUT_N, what="model")
+    acc = held_out_accuracy(model)
     if not acc >= ACCURACY:
         raise AssertionError(
             f"model has accuracy {acc:.3f} on {HELD_OUT_N} new held-out slices, below the bar "
