@@ -109,11 +109,12 @@ def _real_image(image, name: str, ndims: tuple[int, ...]) -> np.ndarray:
 # Display helpers (explorers only)
 # ---------------------------------------------------------------------------------------------
 def _in_ipython() -> bool:
+    """Whether a notebook kernel runs this code (a terminal IPython shell cannot show widgets)."""
     try:
         from IPython import get_ipython
     except ImportError:  # pragma: no cover - IPython comes with ipywidgets
         return False
-    return get_ipython() is not None
+    return getattr(get_ipython(), "kernel", None) is not None
 
 
 def _show(fig) -> None:
