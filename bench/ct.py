@@ -6,7 +6,11 @@ with ``theta = np.arange(180)``) in one process, alternately, on 2 threads:
 1. one 256 x 256 Shepp-Logan: RMSE inside the reconstruction circle must be <= 1.02 x
    scikit-image's, and the time of one call <= 1.5 x scikit-image's;
 2. a batch of 32 sinograms of 128 x 128 random phantoms: the course's time per image (one
-   batched call) must be <= 0.25 x that of a loop of ``iradon`` calls.
+   batched call) must be <= 0.25 x that of a loop of ``iradon`` calls;
+3. SART, one pass over the angles of a 128 x 128 Shepp-Logan: ``course.physics.ct.sart``
+   (relaxation 0.5, where its progress per pass is about that of scikit-image's 0.15) against
+   ``skimage.transform.iradon_sart``: the RMSE within 10 % of scikit-image's, the time of one call
+   <= 1 x scikit-image's.
 
 The course builds a sparse back-projection matrix once per geometry and caches it: the timed
 calls exclude that one-time build, which is printed separately as the "cold" first call.
@@ -25,13 +29,14 @@ import numpy as np  # noqa: E402
 import scipy  # noqa: E402
 import skimage  # noqa: E402
 import torch  # noqa: E402
-from skimage.transform import iradon, radon  # noqa: E402
+from skimage.transform import iradon, iradon_sart, radon  # noqa: E402
 
 from course.physics import ct  # noqa: E402
 from course.physics.phantoms import random_phantom, shepp_logan  # noqa: E402
 
 THETA = np.arange(180)
 RMSE_TARGET, TIME_TARGET, BATCH_TARGET = 1.02, 1.5, 0.25
+SART_RMSE_TARGET, SART_TIME_TARGET = 0.10, 1.0
 
 
 def median_times(fns, repeats):
@@ -122,6 +127,33 @@ def batch(repeats: int, size: int = 128, count: int = 32) -> bool:
     return ok
 
 
+def sart(repeats: int, size: int = 128) -> bool:
+    truth = shepp_logan(size).astype(np.float64)
+    sinogram = radon(truth, THETA)
+
+    def ours():
+        return ct.sart(sinogram, THETA, relaxation=0.5)
+
+    def theirs():
+        return iradon_sart(sinogram, THETA)
+
+    rmse_ours, rmse_ref = rmse_inside(ours(), truth), rmse_inside(theirs(), truth)
+    t_ours, t_ref = median_times([ours, theirs], repeats)
+    ok_rmse = abs(rmse_ours - rmse_ref) <= SART_RMSE_TARGET * rmse_ref
+    ok_time = t_ours <= SART_TIME_TARGET * t_ref
+    print(f"\n3. SART, one pass over {len(THETA)} angles of a {size} x {size} Shepp-Logan")
+    print(
+        f"   RMSE inside circle: course (relaxation 0.5) {rmse_ours:.5f}, skimage (0.15) "
+        f"{rmse_ref:.5f}, ratio {rmse_ours / rmse_ref:.3f} (target within "
+        f"{SART_RMSE_TARGET:.0%})  {'ok' if ok_rmse else 'MISS'}"
+    )
+    print(
+        f"   time per call: course {t_ours * 1e3:.0f} ms, skimage {t_ref * 1e3:.0f} ms, ratio "
+        f"{t_ours / t_ref:.3f} (target <= {SART_TIME_TARGET})  {'ok' if ok_time else 'MISS'}"
+    )
+    return ok_rmse and ok_time
+
+
 def main(repeats: int = 15) -> bool:
     torch.set_num_threads(2)
     print(
@@ -130,9 +162,11 @@ def main(repeats: int = 15) -> bool:
     )
     ok = single(repeats)
     ok &= batch(max(3, repeats // 3))
+    ok &= sart(max(3, repeats // 3))
     print(
         f"\n{'PASS' if ok else 'FAIL'}: RMSE ratio <= {RMSE_TARGET}, time ratio <= {TIME_TARGET}, "
-        f"batch per-image ratio <= {BATCH_TARGET}"
+        f"batch per-image ratio <= {BATCH_TARGET}, SART RMSE within {SART_RMSE_TARGET:.0%} and "
+        f"time ratio <= {SART_TIME_TARGET}"
     )
     return ok
 

@@ -32,8 +32,9 @@ def circle_mask(n: int) -> np.ndarray:
 
         (i - n/\\!/2)^2 + (j - n/\\!/2)^2 \\le (n/\\!/2)^2
 
-    :func:`radon` needs the image to be zero outside it (every ray then crosses the whole
-    object), and :func:`fbp` returns zeros outside it. Compare reconstructions inside it.
+    :func:`~course.physics.ct.radon` needs the image to be zero outside it (every ray then
+    crosses the whole object), and :func:`~course.physics.ct.fbp` returns zeros outside it;
+    compare reconstructions inside it. (With ``circle=False`` both cover the whole square.)
 
     Parameters
     ----------

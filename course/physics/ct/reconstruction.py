@@ -103,7 +103,9 @@ def fbp(
     With ``circle=False`` (a sinogram from ``radon(image, circle=False)``, ``ceil(sqrt(2) N)``
     detectors) the whole ``N x N`` square is reconstructed, ``N = floor(n_detectors / sqrt(2))``
     by default: :func:`skimage.transform.iradon` with ``circle=False``, same padding of the
-    filter, up to float32 rounding.
+    filter, up to float32 rounding, except on the very corners (at most a few pixels), whose
+    detector position falls beyond the last detector at some angles: scikit-image reads zero
+    there, this function interpolates towards zero.
 
     Parameters
     ----------
