@@ -86,11 +86,11 @@ def test_conv_transpose_output_size_matches_torch(H, K, S, P, D, output_padding)
 
 
 def test_lecture_examples():
-    # 7x7 input, 3x3 filter: stride 1 -> 5x5 (seed 001), stride 2 -> 3x3, stride 3 -> 2x2
+    # 7x7 input, 3x3 filter: stride 1 -> 5x5, stride 2 -> 3x3, stride 3 -> 2x2
     # (the stride-3 windows do not tile 7 pixels: the last column is never seen).
     assert [conv_output_size(7, 3, stride=s) for s in (1, 2, 3)] == [5, 3, 2]
     assert conv_output_size((7, 7), 3, padding=1) == (7, 7)  # P = (K - 1) / 2 keeps the size
-    # transposed conv K=3, S=2, P=1 (seed 003) with output_padding=1 doubles the size
+    # transposed conv K=3, S=2, P=1 with output_padding=1 doubles the size
     assert conv_transpose_output_size(32, 3, 2, 1, 1) == 64
 
 
