@@ -101,6 +101,9 @@ def cmd_autograde(args) -> int:
         args.lab,
         args.submissions,
         workers=args.workers,
+        scheduler=args.scheduler,
+        threads=args.threads,
+        reuse=not args.regrade,
         timeout=args.timeout,
         memory_mb=args.memory_mb,
         sandbox=args.sandbox,
@@ -178,7 +181,27 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument(
         "submissions", metavar="SUBMISSIONS", help="folder: one folder/.zip/notebook per student"
     )
-    grade.add_argument("--workers", type=int, default=1, help="students graded in parallel")
+    grade.add_argument(
+        "--workers", type=int, default=1, help="worker processes here: students graded at once"
+    )
+    grade.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="grade on this Dask cluster instead: tcp://HOST:8786 or a scheduler file "
+        "(see autograder/README.md)",
+    )
+    grade.add_argument(
+        "--threads",
+        type=int,
+        help="BLAS/PyTorch threads per grading kernel (default: cores / workers here, 1 on a "
+        "cluster)",
+    )
+    grade.add_argument(
+        "--regrade",
+        action="store_true",
+        help="grade every submission again (default: reuse the saved result of a submission "
+        "already graded with the same lab, settings and course version)",
+    )
     grade.add_argument("--timeout", type=int, default=120, help="seconds per cell (120)")
     grade.add_argument(
         "--memory-mb", type=int, default=4096, help="memory of a grading kernel (4096 MB)"

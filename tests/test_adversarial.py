@@ -334,6 +334,7 @@ def test_rerun_gives_the_same_grades(class_run):
         workers=2,
         timeout=TIMEOUT,
         memory_mb=MEMORY_MB,
+        reuse=False,  # grade everyone again (a reuse would copy the saved results)
         echo=None,
     )
     assert again.grades_csv.read_text(encoding="utf-8") == first

@@ -6,8 +6,12 @@ Built on nbgrader 0.9, hardened for adversarial submissions (see ``autograder/RE
   bubblewrap namespaces or Landlock, chosen by a probe; ``none`` only when asked for by name):
   no course tree, solutions, hidden checks, workspace, other students, network or instructor
   environment inside, and limits on memory, CPU time, processes and disk;
-- every student is graded in its **own process** (a duplicate ``grade_id`` or a crash never
-  stops the class), with a per-cell timeout, a memory limit on the grading kernel, and all the
+- every student is graded as its own **Dask task** (:mod:`~course.grading.engine`: a local
+  cluster by default, any Dask cluster with ``scheduler=``), in a grading process of its own in
+  a private folder (a duplicate ``grade_id`` or a crash never stops the class); only the client
+  writes the gradebook and the reports, every result is saved under its content hash as it
+  arrives (a rerun reuses it), and a submission that kills two workers gets 0; with a
+  per-cell timeout, a memory limit on the grading kernel, and all the
   processes a submission starts killed afterwards;
 - a kernel that dies, an infinite loop or a memory bomb gives a graded result for what ran
   (the cells after a kernel death count as failed), never a lost row;
@@ -23,7 +27,10 @@ settings), :mod:`~course.grading.scan` (static scan), :mod:`~course.grading.sand
 kernel runs), :mod:`~course.grading.kernel` (the grading kernel and nbgrader preprocessors),
 :mod:`~course.grading.config` (nbgrader configuration), :mod:`~course.grading.release`,
 :mod:`~course.grading.intake` (reading a submissions folder),
-:mod:`~course.grading.run` (grading a class), :mod:`~course.grading.verdict` (the verdict of a
+:mod:`~course.grading.task` (one submission graded from bytes), :mod:`~course.grading.engine`
+(where tasks run: Dask), :mod:`~course.grading.results` (the client's saved results and
+gradebook), :mod:`~course.grading.run` (grading a class), :mod:`~course.grading.reports`
+(``grades.csv``, feedback pages, the summary), :mod:`~course.grading.verdict` (the verdict of a
 graded part, as data) and :mod:`~course.grading.validate`.
 
 The command line (:mod:`course.cli`) calls :func:`release`, :func:`autograde` and

@@ -27,6 +27,7 @@ STATUS_ORDER = (
     "no notebook",
     "ambiguous",
     "invalid notebook",
+    "crashed",
     "error",
     "kernel died",
     "memory",
