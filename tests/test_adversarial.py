@@ -14,6 +14,7 @@ import csv
 import hashlib
 import json
 import re
+import shutil
 import sys
 import zipfile
 from pathlib import Path
@@ -325,8 +326,10 @@ def test_results_json_and_export(class_run):
     assert set(EXPECTED) <= exported  # the roster was registered: every student is there
 
 
-def test_rerun_gives_the_same_grades(class_run):
+def test_rerun_reuses_every_result(class_run):
+    """The same command again: every result is reused (content hash), grades.csv unchanged."""
     first = class_run["run"].grades_csv.read_text(encoding="utf-8")
+    printed = []
     again = grading.autograde(
         class_run["course"],
         LAB,
@@ -334,11 +337,30 @@ def test_rerun_gives_the_same_grades(class_run):
         workers=2,
         timeout=TIMEOUT,
         memory_mb=MEMORY_MB,
-        reuse=False,  # grade everyone again (a reuse would copy the saved results)
-        echo=None,
+        echo=printed.append,
     )
     assert again.grades_csv.read_text(encoding="utf-8") == first
+    unread = [s for s, (_, status, _) in EXPECTED.items() if status.endswith(("notebook", "ous"))]
+    assert "grading 0" in printed[0] and f"reused {len(EXPECTED) - len(unread)}" in printed[0]
     assert _hashes(class_run["folder"]) == class_run["before"]
+
+
+REGRADED = ("correct", "duplicate", "crash", "edited_tests", "always_equal", "patch_check")
+
+
+def test_regrading_gives_the_same_grades(class_run, tmp_path):
+    """Grading again from scratch (another workspace, nothing reused) gives the same rows."""
+    folder = tmp_path / "submissions"
+    for student in REGRADED:  # each a folder holding the notebook
+        shutil.copytree(class_run["folder"] / student, folder / student)
+    course = grading.Course(ROOT, tmp_path / "workspace")
+    again = grading.autograde(
+        course, LAB, folder, workers=2, timeout=TIMEOUT, memory_mb=MEMORY_MB, echo=None
+    )
+    regraded = _grades(again.grades_csv)
+    assert sorted(regraded) == sorted(REGRADED)
+    for student in REGRADED:
+        assert regraded[student] == class_run["grades"][student], student
 
 
 # --- the static scan, on its own (no kernel) -------------------------------------------------

@@ -173,7 +173,7 @@ def _grade(course, lab, subs, settings, scheduler, workers, reuse, echo) -> dict
     Each result is saved (under its content hash) and written into the workspace as soon as it
     arrives, here and only here: an interrupted run keeps every result that arrived.
     """
-    bundle = make_bundle(course, lab, settings)
+    bundle = make_bundle(course, lab, settings, gradebook=course.workspace / "gradebook.db")
     store = ResultStore(course.workspace, lab)
     logs = course.workspace / "reports" / lab / "logs"
     jobs = {s.student: nbformat.writes(s.notebook).encode() for s in subs if s.notebook}

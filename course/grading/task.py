@@ -68,8 +68,15 @@ class LabBundle:
 _GRADE_SETTINGS = ("timeout", "limits", "show_hidden", "threads", "sandbox", "limit")
 
 
-def make_bundle(course: Course, lab: str, settings: dict) -> LabBundle:
-    """The :class:`LabBundle` of ``lab`` (a fresh gradebook is generated for it)."""
+def make_bundle(
+    course: Course, lab: str, settings: dict, gradebook: Path | None = None
+) -> LabBundle:
+    """The :class:`LabBundle` of ``lab``.
+
+    ``gradebook``: a gradebook in which ``lab`` is generated (the client's); its copy in the
+    bundle keeps the labs and drops every student, submission and grade. Without it a gradebook
+    is generated for the bundle (a few seconds).
+    """
     files = {}
     for path in sorted(course.source(lab).parent.rglob("*")):
         if path.is_file() and not any(p.startswith(".") for p in path.parts[-2:]):
@@ -79,7 +86,10 @@ def make_bundle(course: Course, lab: str, settings: dict) -> LabBundle:
         files[path.relative_to(course.root).as_posix()] = path.read_bytes()
     with tempfile.TemporaryDirectory(prefix="course-bundle-") as tmp:
         scratch = Course(course.root, Path(tmp))
-        _generate(scratch, lab, scratch.workspace / "release")
+        if gradebook is None:
+            _generate(scratch, lab, scratch.workspace / "release")
+        else:
+            _without_students(Path(gradebook), scratch.workspace / "gradebook.db")
         gradebook = (scratch.workspace / "gradebook.db").read_bytes()
     digest = hashlib.sha256()
     for name, data in files.items():
@@ -89,6 +99,22 @@ def make_bundle(course: Course, lab: str, settings: dict) -> LabBundle:
     digest.update(json.dumps(graded, sort_keys=True).encode())
     digest.update(course_digest().encode())
     return LabBundle(lab, files, gradebook, dict(settings), course_digest(), digest.hexdigest())
+
+
+_STUDENT_TABLES = ("grade", "comment", "submitted_notebook", "submitted_assignment", "student")
+
+
+def _without_students(source: Path, target: Path) -> None:
+    """Copy the gradebook ``source`` to ``target`` without its students (SQLite's backup)."""
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(source, timeout=60)) as db:
+        with contextlib.closing(sqlite3.connect(target)) as copy:
+            db.backup(copy)
+            for table in _STUDENT_TABLES:
+                copy.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+            copy.commit()
+            copy.execute("VACUUM")
 
 
 _DIGEST: list[str] = []
