@@ -28,8 +28,6 @@ from course.arithmetic import conv_output_size, conv_transpose_output_size
 
 __all__ = ["pad2d", "conv2d_naive", "conv2d", "conv_transpose2d"]
 
-Pads = tuple[int, int, int, int]  # (top, bottom, left, right)
-
 
 # ---------------------------------------------------------------------------------------------
 # Checks shared by the convolution and pooling functions

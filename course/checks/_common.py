@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import math
-import numbers
 import os
 import site
 import sys
@@ -548,8 +547,3 @@ def call(function, args: tuple = (), what: str = "your function", kwargs: dict |
         raise AssertionError(f"{what} raised {type(error).__name__}: {error}") from error
     _own_work.raise_recorded(start)
     return result
-
-
-def is_number(value) -> bool:
-    """True for a real number that is not a bool (helper for argument checks)."""
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
