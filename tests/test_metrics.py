@@ -297,8 +297,9 @@ def test_classification_report_matches_sklearn(data, threshold):
     assert torch_report == pytest.approx(report)
 
 
-def test_seed_000_metrics_table():
-    """The evaluation table of seed 000 (values in %, rounded as printed there).
+def test_deep_chest_metrics_table():
+    """The evaluation table of Ibrahim, Elshennawy & Sarhan (2021), *Deep-Chest*, Computers in
+    Biology and Medicine 132, 104348 (values in %, rounded as printed there).
 
     Some printed cells are averages over the table's classes rather than ratios of the pooled
     counts: row 3's PPV (96.06, while 246/256 = 96.09) and the whole of row 4 (NPV 97.8 while
