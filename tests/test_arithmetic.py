@@ -109,7 +109,7 @@ def test_same_padding_even_kernel_raises(K, D):
         same_padding(K, D)
 
 
-def _torch_receptive_field(layers, size=64):
+def _torch_receptive_field(layers, size=256):
     """Receptive field measured by back-propagation: which input pixels move the centre output."""
     x = torch.zeros(1, 1, size, size, requires_grad=True)
     y = x

@@ -10,9 +10,6 @@ import course
 from course.explain import grad_cam, mc_dropout_predict
 from course.models import SimpleCNN
 
-torch.set_num_threads(2)
-
-
 # -------------------------------------------------------------------------------- Grad-CAM
 
 

@@ -11,9 +11,6 @@ from torch import nn
 import course
 from course.models import ConvBlock, SimpleCNN, UNet, count_parameters, layer_table, summary
 
-torch.set_num_threads(2)
-
-
 # ----------------------------------------------------------------------------- U-Net: shapes
 
 

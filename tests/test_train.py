@@ -15,7 +15,6 @@ from torch.utils.data import DataLoader, TensorDataset
 import course
 from course.train import EarlyStopping, evaluate, fit, predict, sliding_window_inference
 
-torch.set_num_threads(2)
 CPU = torch.device("cpu")
 
 
