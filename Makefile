@@ -30,13 +30,16 @@ lab: $(STAMP)
 test: $(STAMP)
 	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadfile --durations=25
 
-# The notebooks once more with two BLAS/torch threads: the lectures one at a time, and every lab
-# solution graded end to end with two threads per grading kernel. A result that holds only in one
-# thread's summation order fails here, not on a student's laptop.
+# The notebooks once more with two BLAS/torch threads: the lectures (two at a time, one per
+# pytest worker), and every lab solution graded end to end with two threads per grading kernel.
+# A result that holds only in one thread's summation order fails here, not on a student's laptop.
+# How a thread count splits the arithmetic does not depend on the cores being free, so running
+# two notebooks of two threads each on a 2-core machine tests the same sums, in less time.
 # OMP_WAIT_POLICY=PASSIVE: idle OpenMP threads sleep instead of spinning (same arithmetic; on a
 # busy machine spinning threads slowed small models more than 15-fold).
 test-threads: $(STAMP)
-	OMP_NUM_THREADS=2 MKL_NUM_THREADS=2 OMP_WAIT_POLICY=PASSIVE $(BIN)/python -m pytest -p no:cacheprovider notebooks/lectures
+	OMP_NUM_THREADS=2 MKL_NUM_THREADS=2 OMP_WAIT_POLICY=PASSIVE $(BIN)/python -m pytest -p no:cacheprovider \
+		-n 2 --dist loadfile notebooks/lectures
 	OMP_NUM_THREADS=2 MKL_NUM_THREADS=2 OMP_WAIT_POLICY=PASSIVE $(BIN)/python -m pytest -p no:cacheprovider \
 		tests/test_autograde.py -k full_marks
 

@@ -72,7 +72,8 @@ def _grade_id(cell: dict) -> str | None:
 
 def recipe_cells(lab: str, seed: int, unpin: bool = False) -> list[tuple[str, str]]:
     """(grade_id, source) of the code cells that train ``lab``'s model, seeded with ``seed``;
-    ``unpin``: without the notebook's ``torch.set_num_threads(1)``."""
+    ``unpin``: without the notebook's ``torch.set_num_threads(1)``.
+    """
     path = ROOT / LABS[lab]["notebook"]
     cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
     ids = [_grade_id(c) for c in cells]

@@ -87,6 +87,7 @@ def _course(args):
 
 
 def cmd_release(args) -> int:
+    """``course release [LAB ...]``: write the student versions of the labs; exit status 0."""
     grading, course = _course(args)
     paths = grading.release(course, args.labs or None, out=args.out)
     for path in paths:
@@ -95,6 +96,7 @@ def cmd_release(args) -> int:
 
 
 def cmd_autograde(args) -> int:
+    """``course autograde LAB SUBMISSIONS``: grade a class; 0 if the run finished, else 1."""
     grading, course = _course(args)
     run = grading.autograde(
         course,
@@ -116,6 +118,7 @@ def cmd_autograde(args) -> int:
 
 
 def cmd_validate(args) -> int:
+    """``course validate NOTEBOOK``: run the visible tests like the grader; 0 if all pass."""
     grading = _grading()
     rows, findings = grading.validate(args.notebook, timeout=args.timeout, memory_mb=args.memory_mb)
     if not rows:
@@ -147,6 +150,7 @@ def cmd_validate(args) -> int:
 
 
 def cmd_datasets_build(args) -> int:
+    """``course datasets build``: write every data set to a folder; exit status 0."""
     from course import datasets
 
     build = getattr(datasets, "build_datasets", None)

@@ -24,11 +24,12 @@ the CPU) and returns plain Python floats or NumPy arrays.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
-from scipy import ndimage
+from scipy import ndimage, stats
 
 from course._validate import generator, integer, number, numeric, to_numpy
 
@@ -266,7 +267,8 @@ def iou_per_class(
 # ---------------------------------------------------------------------------------------------
 def _surface(mask: np.ndarray) -> np.ndarray:
     """Boundary voxels: the mask minus its erosion (face connectivity; the array edge counts
-    as outside, so a mask touching the edge has a boundary there)."""
+    as outside, so a mask touching the edge has a boundary there).
+    """
     structure = ndimage.generate_binary_structure(mask.ndim, 1)
     return mask & ~ndimage.binary_erosion(mask, structure=structure, border_value=0)
 
@@ -674,8 +676,11 @@ def bootstrap_ci(
 
     Draw ``n`` resamples of the cases with replacement (pairs ``(y_i, s_i)`` stay together),
     evaluate the metric on each, and report the :math:`\\alpha/2` and :math:`1 - \\alpha/2`
-    quantiles of those ``n`` values: a :math:`(1 - \\alpha)` interval that shows how much the
-    metric would move on another test set of the same size.
+    quantiles of those ``n`` values (Efron & Tibshirani 1993, ch. 13): a :math:`(1 - \\alpha)`
+    interval that shows how much the metric would move on another test set of the same size.
+    The resampling is :func:`scipy.stats.bootstrap`'s (``paired=True, method="percentile"``);
+    this function adds the input checks and leaves out the resamples where the metric is
+    undefined, which SciPy would turn into a NaN interval.
 
     Parameters
     ----------
@@ -724,13 +729,20 @@ def bootstrap_ci(
         )
     rng = generator(seed)
     estimate = float(metric(y_true, y_score))
-    values = np.full(n, np.nan)
-    for b in range(n):
-        index = rng.integers(0, len(y_true), len(y_true))
+
+    def defined(index):  # the metric on one resample of case indices, NaN where undefined
         try:
-            values[b] = metric(y_true[index], y_score[index])
+            return float(metric(y_true[index], y_score[index]))
         except ValueError:
-            pass  # undefined on this resample (e.g. a single class): leave NaN
+            return np.nan
+
+    # resample the case indices (all axes of y_true and y_score follow), one metric each
+    cases = np.arange(len(y_true))
+    with warnings.catch_warnings():  # NaNs (undefined resamples) are left out below
+        warnings.simplefilter("ignore", stats.DegenerateDataWarning)
+        values = stats.bootstrap(
+            (cases,), defined, vectorized=False, n_resamples=n, method="percentile", rng=rng
+        ).bootstrap_distribution
     values = values[~np.isnan(values)]
     if values.size < n / 2:
         raise ValueError(

@@ -25,10 +25,12 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import os
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -193,6 +195,18 @@ def _check_metrics(metrics) -> dict[str, Metric]:
     return metrics
 
 
+@contextlib.contextmanager
+def _inference(model: nn.Module):
+    """Eval mode without gradients for the ``with`` block; the train/eval mode is restored."""
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            yield
+    finally:
+        model.train(was_training)
+
+
 def evaluate(
     model: nn.Module,
     loader: Iterable,
@@ -246,33 +260,158 @@ def evaluate(
     use_amp = amp and device.type == "cuda"
     totals: dict[str, float] = {}
     count = 0
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            for batch in loader:
-                x, y = _split_batch(batch)
-                x, y = _to(x, device), _to(y, device)
-                with torch.autocast(device_type=device.type, enabled=use_amp):
-                    logits = model(x)
-                    values = {"loss": loss_fn(logits, y)} if loss_fn is not None else {}
-                logits = logits.float()
-                values.update({name: fn(logits, y) for name, fn in metrics.items()})
-                n = _batch_size(x)
-                for name, value in values.items():
-                    totals[name] = totals.get(name, 0.0) + n * float(value)
-                count += n
-    finally:
-        model.train(was_training)
+    with _inference(model):
+        for batch in loader:
+            x, y = _split_batch(batch)
+            x, y = _to(x, device), _to(y, device)
+            with torch.autocast(device_type=device.type, enabled=use_amp):
+                logits = model(x)
+                values = {"loss": loss_fn(logits, y)} if loss_fn is not None else {}
+            logits = logits.float()
+            values.update({name: fn(logits, y) for name, fn in metrics.items()})
+            n = _batch_size(x)
+            for name, value in values.items():
+                totals[name] = totals.get(name, 0.0) + n * float(value)
+            count += n
     if count == 0:
         raise ValueError("loader yielded no batches: nothing to evaluate")
     return {name: total / count for name, total in totals.items()}
 
 
+# ---------------------------------------------------------------------------------------------
+# The steps of fit
+# ---------------------------------------------------------------------------------------------
 def _monitor_name(early_stopping: EarlyStopping | None, has_val: bool) -> str:
     if early_stopping is not None:
         return early_stopping.monitor
     return "val_loss" if has_val else "train_loss"
+
+
+def _check_fit(model, loss_fn, epochs, metrics, val_loader, early_stopping) -> tuple:
+    """The checked ``(epochs, metrics, early_stopping, monitor)`` of :func:`fit`.
+
+    An int ``early_stopping`` becomes ``EarlyStopping(patience=early_stopping)``; the monitored
+    key must be one that the history will hold.
+    """
+    _check_model(model)
+    if loss_fn is None or not callable(loss_fn):
+        raise TypeError("fit() needs loss_fn, a callable(logits, targets) -> scalar tensor")
+    epochs = integer("epochs", epochs, minimum=1)
+    metrics = _check_metrics(metrics)
+    if metrics and val_loader is None:
+        raise ValueError("metrics are computed on the validation set: give val_loader too")
+    if early_stopping is not None and not isinstance(early_stopping, EarlyStopping):
+        early_stopping = EarlyStopping(patience=early_stopping)
+    monitor = _monitor_name(early_stopping, val_loader is not None)
+    allowed = ["train_loss"] + (
+        ["val_loss"] + [f"val_{name}" for name in metrics] if val_loader is not None else []
+    )
+    if monitor not in allowed:
+        raise ValueError(
+            f"cannot monitor {monitor!r}: the history will only have {allowed}"
+            + ("" if val_loader is not None else " (no val_loader given)")
+        )
+    return epochs, metrics, early_stopping, monitor
+
+
+@dataclass
+class _Trainer:
+    """What one optimisation step needs: the model, its loss, the optimiser, where and how."""
+
+    model: nn.Module
+    loss_fn: Callable
+    optimizer: torch.optim.Optimizer
+    scaler: torch.amp.GradScaler
+    device: torch.device
+    use_amp: bool
+
+
+def _trainer(model, loss_fn, optimizer, device, amp: bool) -> _Trainer:
+    """Move ``model`` to ``device`` (default :func:`course.get_device`); Adam by default.
+
+    Mixed precision (autocast + gradient scaling) only when ``amp`` and the device is CUDA.
+    """
+    device = torch.device(device) if device is not None else course.get_device()
+    model.to(device)
+    if optimizer is None:
+        optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    use_amp = amp and device.type == "cuda"
+    scaler = torch.amp.GradScaler(device.type, enabled=use_amp)
+    return _Trainer(model, loss_fn, optimizer, scaler, device, use_amp)
+
+
+def _train_step(trainer: _Trainer, batch, epoch: int, step: int) -> tuple[float, int]:
+    """One optimisation step on ``batch``; returns ``(loss, batch size)``.
+
+    Forward and loss under autocast, a check that the loss is finite, backward through the
+    gradient scaler, optimiser step.
+    """
+    x, y = _split_batch(batch)
+    x, y = _to(x, trainer.device), _to(y, trainer.device)
+    trainer.optimizer.zero_grad(set_to_none=True)
+    with torch.autocast(device_type=trainer.device.type, enabled=trainer.use_amp):
+        loss = trainer.loss_fn(trainer.model(x), y)
+    if not torch.isfinite(loss.detach()):
+        raise FloatingPointError(
+            f"training loss is {loss.item()} at epoch {epoch + 1}, step {step + 1}: "
+            "lower the learning rate or check the data for NaNs"
+        )
+    trainer.scaler.scale(loss).backward()
+    trainer.scaler.step(trainer.optimizer)
+    trainer.scaler.update()
+    return loss.item(), _batch_size(x)
+
+
+def _train_epoch(trainer: _Trainer, train_loader: Iterable, epoch: int, progress: bool) -> float:
+    """One pass over ``train_loader`` in train mode; returns the mean loss over its samples."""
+    trainer.model.train()
+    total, count = 0.0, 0
+    batch_bar = tqdm(train_loader, desc=f"epoch {epoch + 1}", leave=False, disable=not progress)
+    for step, batch in enumerate(batch_bar):
+        loss, n = _train_step(trainer, batch, epoch, step)
+        total += n * loss
+        count += n
+        batch_bar.set_postfix(loss=f"{total / count:.4f}")
+    if count == 0:
+        raise ValueError("train_loader yielded no batches")
+    return total / count
+
+
+def _record_epoch(history: History, train_loss: float, trainer: _Trainer, val_loader, metrics, amp):
+    """Append the epoch's training loss, learning rate and (with ``val_loader``) its validation."""
+    history["train_loss"].append(train_loss)
+    history["lr"].append(float(trainer.optimizer.param_groups[0]["lr"]))
+    if val_loader is not None:
+        values = evaluate(trainer.model, val_loader, trainer.loss_fn, metrics, trainer.device, amp)
+        for name, value in values.items():
+            history.setdefault(f"val_{name}", []).append(value)
+
+
+def _step_scheduler(scheduler, value: float) -> None:
+    """``scheduler.step()``; :class:`~torch.optim.lr_scheduler.ReduceLROnPlateau` gets ``value``."""
+    if scheduler is None:
+        return
+    if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+        scheduler.step(value)
+    else:
+        scheduler.step()
+
+
+def _track_best(tracker: EarlyStopping, value: float, model: nn.Module, checkpoint) -> tuple:
+    """Record the epoch's ``value``; returns ``(stop, weights)``.
+
+    On an improvement the weights are saved to ``checkpoint`` (if given), and ``weights`` is a
+    copy of them when the best ones are restored at the end; otherwise ``weights`` is None.
+    """
+    is_best = tracker.improved(value)
+    stop = tracker.step(value)
+    weights = None
+    if is_best:
+        if tracker.restore_best:
+            weights = copy.deepcopy(model.state_dict())
+        if checkpoint is not None:
+            torch.save(model.state_dict(), checkpoint)
+    return stop, weights
 
 
 def fit(
@@ -362,30 +501,10 @@ def fit(
     --------
     See the module docstring.
     """
-    _check_model(model)
-    if loss_fn is None or not callable(loss_fn):
-        raise TypeError("fit() needs loss_fn, a callable(logits, targets) -> scalar tensor")
-    epochs = integer("epochs", epochs, minimum=1)
-    metrics = _check_metrics(metrics)
-    if metrics and val_loader is None:
-        raise ValueError("metrics are computed on the validation set: give val_loader too")
-    if early_stopping is not None and not isinstance(early_stopping, EarlyStopping):
-        early_stopping = EarlyStopping(patience=early_stopping)
-    monitor = _monitor_name(early_stopping, val_loader is not None)
-    allowed = ["train_loss"] + (
-        ["val_loss"] + [f"val_{name}" for name in metrics] if val_loader is not None else []
+    epochs, metrics, early_stopping, monitor = _check_fit(
+        model, loss_fn, epochs, metrics, val_loader, early_stopping
     )
-    if monitor not in allowed:
-        raise ValueError(
-            f"cannot monitor {monitor!r}: the history will only have {allowed}"
-            + ("" if val_loader is not None else " (no val_loader given)")
-        )
-    device = torch.device(device) if device is not None else course.get_device()
-    model.to(device)
-    if optimizer is None:
-        optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    use_amp = amp and device.type == "cuda"
-    scaler = torch.amp.GradScaler(device.type, enabled=use_amp)
+    trainer = _trainer(model, loss_fn, optimizer, device, amp)
     tracker = early_stopping or EarlyStopping(patience=epochs, monitor=monitor, restore_best=False)
     tracker.reset()
     best_state = None
@@ -395,48 +514,13 @@ def fit(
     history = History(train_loss=[], lr=[], seed=seed)
     epoch_bar = tqdm(range(epochs), desc="epochs", disable=not progress)
     for epoch in epoch_bar:
-        model.train()
-        total, count = 0.0, 0
-        batch_bar = tqdm(train_loader, desc=f"epoch {epoch + 1}", leave=False, disable=not progress)
-        for step, batch in enumerate(batch_bar):
-            x, y = _split_batch(batch)
-            x, y = _to(x, device), _to(y, device)
-            optimizer.zero_grad(set_to_none=True)
-            with torch.autocast(device_type=device.type, enabled=use_amp):
-                loss = loss_fn(model(x), y)
-            if not torch.isfinite(loss.detach()):
-                raise FloatingPointError(
-                    f"training loss is {loss.item()} at epoch {epoch + 1}, step {step + 1}: "
-                    "lower the learning rate or check the data for NaNs"
-                )
-            scaler.scale(loss).backward()
-            scaler.step(optimizer)
-            scaler.update()
-            n = _batch_size(x)
-            total += n * loss.item()
-            count += n
-            batch_bar.set_postfix(loss=f"{total / count:.4f}")
-        if count == 0:
-            raise ValueError("train_loader yielded no batches")
-        history["train_loss"].append(total / count)
-        history["lr"].append(float(optimizer.param_groups[0]["lr"]))
-        if val_loader is not None:
-            for name, value in evaluate(model, val_loader, loss_fn, metrics, device, amp).items():
-                history.setdefault(f"val_{name}", []).append(value)
-
+        train_loss = _train_epoch(trainer, train_loader, epoch, progress)
+        _record_epoch(history, train_loss, trainer, val_loader, metrics, amp)
         value = history[monitor][-1]
-        if scheduler is not None:
-            if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
-                scheduler.step(value)
-            else:
-                scheduler.step()
-        is_best = tracker.improved(value)
-        stop = tracker.step(value)
-        if is_best:
-            if tracker.restore_best:
-                best_state = copy.deepcopy(model.state_dict())
-            if checkpoint is not None:
-                torch.save(model.state_dict(), checkpoint)
+        _step_scheduler(scheduler, value)
+        stop, weights = _track_best(tracker, value, model, checkpoint)
+        if weights is not None:
+            best_state = weights
         epoch_bar.set_postfix({k: f"{v[-1]:.4f}" for k, v in history.items() if k != "lr"})
         if stop:
             break
@@ -496,17 +580,12 @@ def predict(
     use_amp = amp and device.type == "cuda"
     batches = data.split(batch_size) if isinstance(data, torch.Tensor) else data
     outputs = []
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            for batch in batches:
-                x, _ = _split_batch(batch)
-                with torch.autocast(device_type=device.type, enabled=use_amp):
-                    out = model(_to(x, device))
-                outputs.append(out.float().cpu())
-    finally:
-        model.train(was_training)
+    with _inference(model):
+        for batch in batches:
+            x, _ = _split_batch(batch)
+            with torch.autocast(device_type=device.type, enabled=use_amp):
+                out = model(_to(x, device))
+            outputs.append(out.float().cpu())
     if not outputs:
         raise ValueError("data is empty: nothing to predict")
     return torch.cat(outputs)
@@ -531,6 +610,99 @@ def _blend_weights(patch: Sequence[int], blend: str, sigma_scale: float) -> torc
         weight = weight[..., None] * g
     weight = weight / weight.max()
     return weight.clamp_min(1e-3).float()  # corners keep a small weight: every pixel is covered
+
+
+def _check_window_args(model, image, patch_size, overlap, batch_size, blend, sigma_scale):
+    """The checked ``(patch, overlap, batch_size)`` of :func:`sliding_window_inference`."""
+    _check_model(model)
+    if not isinstance(image, torch.Tensor):
+        raise TypeError(f"image must be a torch.Tensor, got {type(image).__name__}")
+    if image.ndim not in (4, 5):
+        raise ValueError(
+            f"image must have shape (N, C, H, W) or (N, C, D, H, W), got {tuple(image.shape)}"
+        )
+    nonempty("image", image)
+    patch = _patch_sizes(patch_size, image)
+    overlap = number("overlap", overlap, low=0, high=1, high_open=True)
+    choice("blend", blend, ("gaussian", "constant"))
+    batch_size = integer("batch_size", batch_size, minimum=1)
+    number("sigma_scale", sigma_scale, low=0, low_open=True)
+    return patch, overlap, batch_size
+
+
+def _patch_sizes(patch_size, image: torch.Tensor) -> tuple[int, ...]:
+    """``patch_size`` as one positive int per spatial axis of ``image`` (an int for all)."""
+    n_spatial = image.ndim - 2
+    many = isinstance(patch_size, (tuple, list, np.ndarray))
+    accepts = f"an int or {n_spatial} ints"
+    patch = tuple(
+        integer("patch_size", p, accepts=accepts)
+        for p in (patch_size if many else (patch_size,) * n_spatial)
+    )
+    if len(patch) != n_spatial or min(patch) < 1:
+        raise ValueError(
+            f"patch_size must be a positive int or {n_spatial} positive ints for an image of "
+            f"shape {tuple(image.shape)}, got {patch_size!r}"
+        )
+    return patch
+
+
+def _pad_to_patch(image: torch.Tensor, patch: tuple[int, ...]) -> torch.Tensor:
+    """``image`` with zeros after the end of every spatial axis shorter than the patch."""
+    pads: list[int] = []  # F.pad order: last axis first
+    for size, p in zip(tuple(image.shape[2:]), patch, strict=True):
+        pads = [0, max(p - size, 0)] + pads
+    return F.pad(image, pads) if any(pads) else image
+
+
+def _window_regions(full: tuple[int, ...], patch: tuple[int, ...], overlap: float) -> list:
+    """The index region (a tuple of slices) of every window over an image of spatial size
+    ``full``: the product of the per-axis starts, ``S = max(1, floor(P (1 - overlap)))`` apart.
+    """
+    strides = [max(1, int(p * (1 - overlap))) for p in patch]
+    grids = [_window_starts(s, p, st) for s, p, st in zip(full, patch, strides, strict=True)]
+    corners = [
+        tuple(c) for c in np.stack(np.meshgrid(*grids, indexing="ij"), -1).reshape(-1, len(patch))
+    ]
+    return [
+        tuple(slice(c, c + p) for c, p in zip(corner, patch, strict=True)) for corner in corners
+    ]
+
+
+def _coverage(regions: list, weight: torch.Tensor, full: tuple[int, ...], device) -> torch.Tensor:
+    """The denominator of the blend: the sum of the window weights covering each pixel."""
+    norm = torch.zeros(full, device=device)
+    for region in regions:
+        norm[region] += weight
+    return norm
+
+
+def _forward_patches(model, sample: torch.Tensor, regions: list, device, patch) -> torch.Tensor:
+    """The model's float32 outputs for the patches ``regions`` of one ``(C, *spatial)`` sample."""
+    batch = torch.stack([sample[(slice(None), *r)] for r in regions])
+    out = model(batch.to(device)).float().to(sample.device)
+    if tuple(out.shape[2:]) != patch:
+        raise ValueError(
+            f"the model maps patches of size {patch} to outputs of spatial size "
+            f"{tuple(out.shape[2:])}: sliding windows need equal sizes"
+        )
+    return out
+
+
+def _weighted_sum(model, padded, regions, weight, batch_size, device, patch) -> torch.Tensor:
+    """The numerator of the blend: the weighted patch outputs summed over the windows."""
+    output = None
+    for n in range(padded.shape[0]):
+        for i in range(0, len(regions), batch_size):
+            chunk = regions[i : i + batch_size]
+            out = _forward_patches(model, padded[n], chunk, device, patch)
+            if output is None:
+                output = torch.zeros(
+                    (padded.shape[0], out.shape[1], *padded.shape[2:]), device=padded.device
+                )
+            for r, o in zip(chunk, out, strict=True):
+                output[(n, slice(None), *r)] += o * weight
+    return output
 
 
 def sliding_window_inference(
@@ -598,75 +770,16 @@ def sliding_window_inference(
     >>> y.shape, torch.allclose(y, conv(x), atol=1e-5)
     (torch.Size([1, 2, 50, 70]), True)
     """
-    _check_model(model)
-    if not isinstance(image, torch.Tensor):
-        raise TypeError(f"image must be a torch.Tensor, got {type(image).__name__}")
-    if image.ndim not in (4, 5):
-        raise ValueError(
-            f"image must have shape (N, C, H, W) or (N, C, D, H, W), got {tuple(image.shape)}"
-        )
-    nonempty("image", image)
-    n_spatial = image.ndim - 2
-    many = isinstance(patch_size, (tuple, list, np.ndarray))
-    accepts = f"an int or {n_spatial} ints"
-    patch = tuple(
-        integer("patch_size", p, accepts=accepts)
-        for p in (patch_size if many else (patch_size,) * n_spatial)
+    patch, overlap, batch_size = _check_window_args(
+        model, image, patch_size, overlap, batch_size, blend, sigma_scale
     )
-    if len(patch) != n_spatial or min(patch) < 1:
-        raise ValueError(
-            f"patch_size must be a positive int or {n_spatial} positive ints for an image of "
-            f"shape {tuple(image.shape)}, got {patch_size!r}"
-        )
-    overlap = number("overlap", overlap, low=0, high=1, high_open=True)
-    choice("blend", blend, ("gaussian", "constant"))
-    batch_size = integer("batch_size", batch_size, minimum=1)
-    number("sigma_scale", sigma_scale, low=0, low_open=True)
     device = torch.device(device) if device is not None else _model_device(model)
-
-    spatial = tuple(image.shape[2:])
-    pads: list[int] = []  # zero-pad axes smaller than the patch (F.pad order: last axis first)
-    for size, p in zip(spatial, patch, strict=True):
-        pads = [0, max(p - size, 0)] + pads
-    padded = F.pad(image, pads) if any(pads) else image
+    padded = _pad_to_patch(image, patch)
     full = tuple(padded.shape[2:])
-    strides = [max(1, int(p * (1 - overlap))) for p in patch]
-    grids = [_window_starts(s, p, st) for s, p, st in zip(full, patch, strides, strict=True)]
-    corners = [
-        tuple(c) for c in np.stack(np.meshgrid(*grids, indexing="ij"), -1).reshape(-1, n_spatial)
-    ]
+    regions = _window_regions(full, patch, overlap)
     weight = _blend_weights(patch, blend, sigma_scale).to(image.device)
-
-    output = None
-    norm = torch.zeros(full, device=image.device)
-    for corner in corners:
-        region = tuple(slice(c, c + p) for c, p in zip(corner, patch, strict=True))
-        norm[region] += weight
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            for n in range(padded.shape[0]):
-                for i in range(0, len(corners), batch_size):
-                    chunk = corners[i : i + batch_size]
-                    regions = [
-                        tuple(slice(c, c + p) for c, p in zip(corner, patch, strict=True))
-                        for corner in chunk
-                    ]
-                    batch = torch.stack([padded[n][(slice(None), *r)] for r in regions])
-                    out = model(batch.to(device)).float().to(image.device)
-                    if tuple(out.shape[2:]) != patch:
-                        raise ValueError(
-                            f"the model maps patches of size {patch} to outputs of spatial size "
-                            f"{tuple(out.shape[2:])}: sliding windows need equal sizes"
-                        )
-                    if output is None:
-                        output = torch.zeros(
-                            (padded.shape[0], out.shape[1], *full), device=image.device
-                        )
-                    for r, o in zip(regions, out, strict=True):
-                        output[(n, slice(None), *r)] += o * weight
-    finally:
-        model.train(was_training)
+    norm = _coverage(regions, weight, full, image.device)
+    with _inference(model):
+        output = _weighted_sum(model, padded, regions, weight, batch_size, device, patch)
     output = output / norm
-    return output[(slice(None), slice(None), *(slice(0, s) for s in spatial))]
+    return output[(slice(None), slice(None), *(slice(0, s) for s in image.shape[2:]))]

@@ -54,5 +54,6 @@ def always_equal_pair(*args, **kwargs):
 
 def cases(table: dict[str, list]) -> list[tuple[str, object]]:
     """The ``(check name, answer)`` pairs of a table ``{check name: [answers]}``, for
-    ``pytest.mark.parametrize("name, answer", cases(TABLE))``."""
+    ``pytest.mark.parametrize("name, answer", cases(TABLE))``.
+    """
     return [(name, answer) for name, answers in table.items() for answer in answers]

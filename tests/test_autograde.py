@@ -74,7 +74,8 @@ def delegating(lab: str, source_nb):
 
 def class_run(lab: str, workspace: Path):
     """Generate the student version of ``lab`` and grade the class {solution, unchanged}, once
-    per test session (a lab that fails does not stop the others)."""
+    per test session (a lab that fails does not stop the others).
+    """
     if lab not in _RUNS:
         try:
             course = grading.Course(ROOT, workspace / "workspace")

@@ -3,14 +3,12 @@
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F
 from cheats import AlwaysEqual, always_equal, hidden_checks
 from sklearn.metrics import f1_score, jaccard_score
 from torch import nn
 
 from course import losses, metrics
 from course.checks import lab06 as visible
-from course.datasets import SyntheticLesionCT
 from course.models import UNet
 
 hidden = hidden_checks("lab06")
@@ -288,34 +286,9 @@ def test_other_exceptions_become_assertion_errors():
 
 
 # --- the trained network ---------------------------------------------------------------------
-def train_small_unet(epochs: int = 16, batch_size: int = 8) -> nn.Module:
-    """The solution's recipe: a 3-level U-Net, Dice + BCE, Adam with a one-cycle schedule."""
-    torch.manual_seed(0)
-    model = UNet(1, 1, depth=3, base_channels=8)
-    with torch.no_grad():
-        model.head.bias.fill_(-3.0)
-    data = SyntheticLesionCT(256, size=64, seed=0)
-    steps = epochs * (len(data) // batch_size)
-    optimizer = torch.optim.Adam(model.parameters(), lr=5e-3)
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=5e-3, total_steps=steps)
-    generator = torch.Generator().manual_seed(0)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        for _ in range(steps):
-            batch = torch.randint(len(data), (batch_size,), generator=generator)
-            logits = model(data.images[batch])
-            loss = losses.soft_dice_loss(logits, data.masks[batch])
-            loss = loss + F.binary_cross_entropy_with_logits(logits, data.masks[batch])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            scheduler.step()
-    finally:
-        torch.set_num_threads(threads)
-    return model
-
-
+# A trained U-Net passing q5 (visible and hidden) is what tests/test_autograde.py checks end to
+# end: the solution notebook trains one with its recipe and must get full marks, with one thread
+# (make test) and with two (make test-threads). Here: the ways a model must fail.
 @pytest.mark.parametrize("module", MODULES)
 def test_untrained_or_oversized_models_fail(module):
     torch.manual_seed(0)
@@ -348,13 +321,3 @@ def test_hidden_counts_hidden_weights():
     model.table = torch.zeros(2 * visible.BUDGET)  # numbers kept outside the parameters
     with pytest.raises(AssertionError, match="stores"):
         hidden.q5_trained_unet(model)
-
-
-@pytest.fixture(scope="module")
-def trained_unet():
-    return train_small_unet()
-
-
-@pytest.mark.parametrize("module", MODULES)
-def test_trained_unet_passes(module, trained_unet):
-    module.q5_trained_unet(trained_unet)

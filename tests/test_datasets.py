@@ -110,6 +110,40 @@ def test_stratified_split_keeps_class_proportions():
     assert np.array_equal(train, train_val_test_split(100, (0.6, 0.2, 0.2), 0, labels)[0])
 
 
+@pytest.mark.parametrize("fractions", [(1, 0, 0), (0.8, 0.2, 0), (0.8, 0, 0.2), (0, 0.5, 0.5)])
+def test_split_with_an_empty_part(fractions):
+    parts = train_val_test_split(20, fractions, seed=1)
+    assert [len(p) for p in parts] == [round(f * 20) for f in fractions]
+    assert sorted(np.concatenate(parts).tolist()) == list(range(20))
+
+
+def test_stratified_split_three_classes_and_a_generator_seed():
+    labels = np.repeat([0, 1, 2], [60, 30, 10])
+    parts = train_val_test_split(
+        100, (0.6, 0.2, 0.2), seed=np.random.default_rng(4), stratify=labels
+    )
+    for part, size in zip(parts, (60, 20, 20), strict=True):
+        counts = np.bincount(labels[part], minlength=3)
+        assert len(part) == size and np.abs(counts - size * np.array([0.6, 0.3, 0.1])).max() <= 1
+
+
+def test_stratified_split_refuses_a_class_too_small():
+    labels = np.array([1] + [0] * 19)  # one positive cannot be in train, validation and test
+    with pytest.raises(ValueError, match="stratify"):
+        train_val_test_split(20, stratify=labels)
+
+
+def test_stratified_kfold_keeps_the_proportion_in_every_fold():
+    labels = np.array([1] * 10 + [0] * 40)
+    folds = kfold_indices(50, k=5, seed=2, stratify=labels)
+    assert [int(labels[val].sum()) for _, val in folds] == [2] * 5
+    assert sorted(np.concatenate([val for _, val in folds]).tolist()) == list(range(50))
+    with pytest.raises(ValueError, match="fewer than k=5"):
+        kfold_indices(50, k=5, stratify=np.array([1] * 3 + [0] * 47))
+    with pytest.raises(ValueError, match="stratify must have shape"):
+        kfold_indices(50, k=5, stratify=labels[:10])
+
+
 def test_split_errors():
     with pytest.raises(ValueError, match="fractions"):
         train_val_test_split(10, (0.5, 0.5, 0.5))

@@ -1,5 +1,6 @@
 """Losses: values at perfect predictions, gradients, agreement with the metrics, and
-equality with PyTorch's and torchvision's cross-entropy / focal losses where they coincide."""
+equality with PyTorch's and torchvision's cross-entropy / focal losses where they coincide.
+"""
 
 import numpy as np
 import pytest

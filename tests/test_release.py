@@ -1,5 +1,6 @@
 """The committed student versions (notebooks/labs/) are exactly what `course release` generates,
-and contain no solution and no hidden test."""
+and contain no solution and no hidden test.
+"""
 
 from __future__ import annotations
 
@@ -86,7 +87,8 @@ def test_no_student_version_without_a_source():
 
 def test_nbgrader_commands_run_from_the_autograder_folder(tmp_path):
     """`cd autograder && nbgrader ...` loads the course's configuration (the instructor's guide
-    relies on it) and creates the gradebook in a workspace folder that does not exist yet."""
+    relies on it) and creates the gradebook in a workspace folder that does not exist yet.
+    """
     import os
     import subprocess
 

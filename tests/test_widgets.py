@@ -1,5 +1,6 @@
 """Interactive explorers: the update functions against independent references, bad inputs, and
-that every explorer builds and reacts to its controls (Agg backend, no notebook)."""
+that every explorer builds and reacts to its controls (Agg backend, no notebook).
+"""
 
 import matplotlib
 

@@ -204,7 +204,8 @@ def q4_predict_masks(predict_masks) -> None:
 # --- the trained network ---------------------------------------------------------------------
 def held_out_dice(model) -> float:
     """Mean per-slice Dice (logits > 0; 1.0 for a slice with nothing to find and nothing found)
-    on the held-out slices: what :func:`q5_trained_unet` compares with ``DICE_BAR``."""
+    on the held-out slices: what :func:`q5_trained_unet` compares with ``DICE_BAR``.
+    """
     from course.datasets import SyntheticLesionCT
 
     scores = []

@@ -35,7 +35,8 @@ from course.checks.lab07 import (
 # --- sampling written with NumPy only --------------------------------------------------------
 def sample(array: np.ndarray, coordinates: np.ndarray, order: int) -> np.ndarray:
     """``array`` at the positions ``coordinates`` (ndim, *out_shape): linear (order 1) or
-    nearest-neighbour (order 0) interpolation, 0 where a position lies outside the array."""
+    nearest-neighbour (order 0) interpolation, 0 where a position lies outside the array.
+    """
     shape = array.shape
     inside = np.ones(coordinates.shape[1:], dtype=bool)
     for c, n in zip(coordinates, shape, strict=True):

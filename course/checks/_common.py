@@ -242,18 +242,9 @@ _MODULE_NAMES: list[str] = []
 def _scan() -> list[str]:
     """Compare the watched modules with what they held when first seen; update the records."""
     changed: set[str] = set()
-    # builtins first, with plain identity tests only (the rest may rely on them)
-    record = _RECORDS.get("builtins")
-    if record is not None:
-        namespace = record.module.__dict__
-        for attr in _STRICT:
-            if attr.startswith("builtins."):
-                name = attr[9:]
-                before = record.functions.get(name, _MISSING)
-                if before is not _MISSING and namespace.get(name, _MISSING) is not before:
-                    changed.add(attr)
-        if changed:
-            return _sorted(changed)
+    _scan_builtins(changed)  # first, with plain identity tests only (the rest may rely on them)
+    if changed:
+        return _sorted(changed)
     global _MODULE_COUNT, _MODULE_NAMES
     if _len(sys.modules) != _MODULE_COUNT:  # modules were imported: find the watched ones again
         _MODULE_COUNT = _len(sys.modules)
@@ -266,35 +257,59 @@ def _scan() -> list[str]:
         if record is None:
             if _isinstance(module, types.ModuleType):
                 _RECORDS[name] = _Record(module, changed, name)
-            continue
-        if module is not record.module:
+        elif module is not record.module:
             changed.add(f"sys.modules[{name}]")  # replaced or reloaded
+        else:
+            _scan_module(name, record, changed)
+    _scan_methods(changed)
+    return _sorted(changed)
+
+
+def _scan_builtins(changed: set[str]) -> None:
+    """Add to ``changed`` the strictly watched builtins that are no longer what they were."""
+    record = _RECORDS.get("builtins")
+    if record is None:
+        return
+    namespace = record.module.__dict__
+    for attr in _STRICT:
+        if attr.startswith("builtins."):
+            name = attr[9:]
+            before = record.functions.get(name, _MISSING)
+            if before is not _MISSING and namespace.get(name, _MISSING) is not before:
+                changed.add(attr)
+
+
+def _scan_module(name: str, record: _Record, changed: set[str]) -> None:
+    """Compare one watched module with its record: replaced, deleted and new functions."""
+    namespace = _vars(record.module)
+    for attr, before in _list(record.functions.items()):
+        value = namespace.get(attr, _MISSING)
+        if value is before:
             continue
-        namespace = _vars(module)
-        for attr, before in _list(record.functions.items()):
-            value = namespace.get(attr, _MISSING)
-            if value is before:
-                continue
-            dotted = f"{name}.{attr}"
-            if value is _MISSING:
-                changed.add(dotted)  # deleted
-            elif dotted in _STRICT or not _function_like(value) or not _genuine(value):
-                changed.add(dotted)
-            else:
-                record.functions[attr] = value  # a library rebinding its own function
-        for attr, before in _list(record.suspects.items()):
-            value = namespace.get(attr, _MISSING)
-            if value is before:
-                changed.add(f"{name}.{attr}")
-            else:
-                del record.suspects[attr]
-                if value is not _MISSING and attr not in record.functions:
-                    record.add(name, attr, value, changed)
-        if _len(namespace) != record.size:
-            record.size = _len(namespace)
-            for attr, value in _list(namespace.items()):
-                if attr not in record.functions and attr not in record.suspects:
-                    record.add(name, attr, value, changed)
+        dotted = f"{name}.{attr}"
+        if value is _MISSING:
+            changed.add(dotted)  # deleted
+        elif dotted in _STRICT or not _function_like(value) or not _genuine(value):
+            changed.add(dotted)
+        else:
+            record.functions[attr] = value  # a library rebinding its own function
+    for attr, before in _list(record.suspects.items()):
+        value = namespace.get(attr, _MISSING)
+        if value is before:
+            changed.add(f"{name}.{attr}")
+        else:
+            del record.suspects[attr]
+            if value is not _MISSING and attr not in record.functions:
+                record.add(name, attr, value, changed)
+    if _len(namespace) != record.size:
+        record.size = _len(namespace)
+        for attr, value in _list(namespace.items()):
+            if attr not in record.functions and attr not in record.suspects:
+                record.add(name, attr, value, changed)
+
+
+def _scan_methods(changed: set[str]) -> None:
+    """Add to ``changed`` the watched methods of classes (``_WATCHED_METHODS``) that changed."""
     for dotted, methods in _WATCHED_METHODS.items():
         module_name, _, class_name = dotted.rpartition(".")
         cls = _getattr(sys.modules.get(module_name), class_name, None)
@@ -311,7 +326,6 @@ def _scan() -> list[str]:
                     changed.add(key)
             elif value is not before:
                 changed.add(key)
-    return _sorted(changed)
 
 
 # Taken when the checks are first imported, before any answer cell (the grader imports this

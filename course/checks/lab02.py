@@ -50,7 +50,8 @@ __all__ = [
 
 def inner_disk(n: int) -> np.ndarray:
     """Pixels at most ``n // 2 - 1`` from the centre (the outermost ring of the circle is left
-    out: there, reading one detector beyond the last is a matter of convention)."""
+    out: there, reading one detector beyond the last is a matter of convention).
+    """
     offset = np.arange(n) - n // 2
     return offset[:, None] ** 2 + offset[None, :] ** 2 <= (n // 2 - 1) ** 2
 

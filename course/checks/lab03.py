@@ -214,7 +214,8 @@ def check_mask(random_mask, shape, acceleration, center_fraction, seeds=(0, 1, 2
 
 def check_mask_coverage(random_mask, shape, acceleration, center_fraction, n_seeds: int) -> None:
     """Over many seeds every column outside the centre is sampled at least once, and the
-    sampled columns outside the centre are not evenly spaced (that is an equispaced mask)."""
+    sampled columns outside the centre are not evenly spaced (that is an equispaced mask).
+    """
     width = shape[-1]
     center = _center(width, center_fraction)
     seen = np.zeros(width, dtype=bool)

@@ -193,7 +193,8 @@ def accuracy(model, seed: int, n: int, what: str) -> float:
 
 def held_out_accuracy(model) -> float:
     """The accuracy that :func:`q5_trained_model` compares with ``ACCURACY`` (also measured over
-    seeds by ``bench/lab_recipes.py``)."""
+    seeds by ``bench/lab_recipes.py``).
+    """
     return accuracy(model, seed=HELD_OUT_SEED, n=HELD_OUT_N, what="model")
 
 

@@ -137,7 +137,8 @@ def q2_dice(dice) -> None:
 # --- q3: soft Dice loss ----------------------------------------------------------------------
 def check_soft_dice_case(soft_dice_loss, logits, target, smooth, reference, hint="") -> None:
     """Compare value and gradient of ``soft_dice_loss(logits, target, smooth)`` with
-    ``reference(logits, target, smooth)`` (a differentiable torch function)."""
+    ``reference(logits, target, smooth)`` (a differentiable torch function).
+    """
     shape = tuple(logits.shape)
     what = f"soft_dice_loss(logits of shape {shape}, target, smooth={smooth}){hint}"
     mine = logits.detach().clone().requires_grad_(True)
@@ -183,7 +184,8 @@ def _library_soft_dice(logits, target, smooth):
 
 def q3_soft_dice_loss(soft_dice_loss) -> None:
     """Check ``soft_dice_loss(logits, target, smooth=1.0)`` against the library: values,
-    gradients, a perfect prediction."""
+    gradients, a perfect prediction.
+    """
     guard()
     g = torch.Generator().manual_seed(63)
     logits = torch.randn(2, 1, 8, 8, generator=g)
@@ -212,7 +214,8 @@ def reference_masks(model: nn.Module, images: torch.Tensor, threshold: float) ->
 
 def check_predict_case(predict_masks, model, images, threshold=None) -> None:
     """``predict_masks(model, images[, threshold])`` equals the reference (model left in
-    training mode before the call, so that a missing ``model.eval()`` shows)."""
+    training mode before the call, so that a missing ``model.eval()`` shows).
+    """
     expected = reference_masks(model, images, 0.5 if threshold is None else threshold)
     model.train()
     shape = tuple(images.shape)
@@ -250,7 +253,8 @@ def check_predict_case(predict_masks, model, images, threshold=None) -> None:
 def centre_logits(model: nn.Sequential, images: torch.Tensor) -> nn.Sequential:
     """Give the network "trained" BatchNorm statistics unlike those of ``images``, then shift
     the bias of its last layer so that half of the pixels of ``images`` are predicted (in eval
-    mode): predictions in training mode then differ."""
+    mode): predictions in training mode then differ.
+    """
     with torch.no_grad():
         for module in model.modules():
             if isinstance(module, nn.BatchNorm2d):
@@ -342,7 +346,8 @@ def mean_dice(model: nn.Module, seed: int, n: int, what: str) -> float:
 
 def held_out_dice(model: nn.Module) -> float:
     """The mean Dice that :func:`q5_trained_unet` compares with ``DICE_BAR`` (also measured over
-    seeds by ``bench/lab_recipes.py``)."""
+    seeds by ``bench/lab_recipes.py``).
+    """
     return mean_dice(model, seed=HELD_OUT_SEED, n=HELD_OUT_N, what="model")
 
 

@@ -57,7 +57,8 @@ __all__ = [
 
 def check_pair(result, what: str, mask: np.ndarray, image_shape=None, mask_shape=None):
     """Split a returned ``(image, mask)`` pair and convert both; the mask must keep its dtype
-    and hold only labels that the input mask had."""
+    and hold only labels that the input mask had.
+    """
     if not isinstance(result, (tuple, list)) or len(result) != 2:
         raise AssertionError(
             f"{what} should return a pair (image, mask), got {type(result).__name__}"
@@ -224,7 +225,8 @@ def check_affine_case(
 
 def q2_affine_pair(affine_pair) -> None:
     """Check ``affine_pair(image, mask, angle, scale=1.0, shift=(0.0, 0.0))`` against
-    :func:`course.augment.random_affine` with fixed parameters."""
+    :func:`course.augment.random_affine` with fixed parameters.
+    """
     guard()
     dot = np.zeros((5, 5))
     dot[2, 3] = 1.0  # one pixel to the right of the centre
@@ -280,7 +282,8 @@ def get_field(displacement_field, shape, alpha, sigma, seed):
 def check_field_cases(displacement_field, shape, alpha, sigma, seed) -> None:
     """Invariants of a displacement field: zero for alpha = 0, the same seed gives the same
     field, linear in alpha, the variance of a smoothed U[-1, 1] field, smooth along every
-    spatial axis, independent components."""
+    spatial axis, independent components.
+    """
     field, what = get_field(displacement_field, shape, alpha, sigma, seed)
     again, _ = get_field(displacement_field, shape, alpha, sigma, seed)
     assert_close(
@@ -413,7 +416,8 @@ def check_intensity_mask(
     result, what: str, image: np.ndarray, mask: np.ndarray, given
 ) -> np.ndarray:
     """The pair's mask equals the input mask (values and dtype), inputs are unchanged; returns
-    the image as a float array of the input's shape."""
+    the image as a float array of the input's shape.
+    """
     image_out, mask_out = check_pair(result, what, mask, image.shape, mask.shape)
     if not np.array_equal(mask_out, mask.astype(float)):
         raise AssertionError(

@@ -129,7 +129,8 @@ def configure(c: Config, root=None, workspace=None) -> None:
 
 def _tools_on_path() -> None:
     """nbgrader runs ``alembic`` from PATH when it creates a gradebook: make it findable when
-    the course runs from a virtual environment that is not activated."""
+    the course runs from a virtual environment that is not activated.
+    """
     if shutil.which("alembic") is None:
         bin_dir = os.path.dirname(sys.executable)
         os.environ["PATH"] = os.pathsep.join([bin_dir, os.environ.get("PATH", "")])

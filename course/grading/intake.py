@@ -97,38 +97,56 @@ def _clean_notebook(raw: dict, source_nb, notes: list[str]) -> nbformat.Notebook
     the last of duplicated cells; deleted locked code cells (setup, imports) are restored.
     """
     known = _source_cells(source_nb)
-    cells = []
-    for item in raw.get("cells", []):
-        if not isinstance(item, dict):
-            continue
-        kind = item.get("cell_type")
-        source = item.get("source", "")
-        if isinstance(source, list):
-            source = "".join(str(s) for s in source)
-        source = str(source)
-        if kind == "code":
-            cell = nbformat.v4.new_code_cell(source)
-        elif kind == "markdown":
-            cell = nbformat.v4.new_markdown_cell(source)
-        elif kind == "raw":
-            cell = nbformat.v4.new_raw_cell(source)
-        else:
-            continue
-        metadata = item.get("metadata") if isinstance(item.get("metadata"), dict) else {}
-        meta = metadata.get("nbgrader")
-        grade_id = meta.get("grade_id") if isinstance(meta, dict) else None
-        if grade_id is not None:
-            if grade_id in known:
-                cell.metadata["nbgrader"] = json.loads(
-                    json.dumps(known[grade_id].metadata["nbgrader"])
-                )
-                for key in ("deletable", "editable"):
-                    if key in known[grade_id].metadata:
-                        cell.metadata[key] = known[grade_id].metadata[key]
-            else:
-                notes.append(f"unknown grade_id {str(grade_id)[:40]!r}: cell kept as a plain cell")
-        cells.append(cell)
-    # duplicates: the last copy keeps the metadata (as nbgrader's DeduplicateIds)
+    cells = [_clean_cell(item, known, notes) for item in raw.get("cells", [])]
+    cells = [cell for cell in cells if cell is not None]
+    seen = _drop_duplicate_ids(cells, notes)
+    _restore_locked_cells(cells, known, seen, notes)
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = dict(source_nb.metadata.get("kernelspec", {}))
+    nb.metadata["language_info"] = {"name": "python"}
+    for index, cell in enumerate(nb.cells):
+        cell.id = f"cell-{index:03d}"
+    nbformat.validate(nb)
+    return nb
+
+
+_NEW_CELL = {
+    "code": nbformat.v4.new_code_cell,
+    "markdown": nbformat.v4.new_markdown_cell,
+    "raw": nbformat.v4.new_raw_cell,
+}
+
+
+def _clean_cell(item, known: dict, notes: list[str]):
+    """A new cell of the submitted cell's type and source, with the source's nbgrader metadata
+    for a known ``grade_id``; None for something that is not a cell.
+    """
+    if not isinstance(item, dict) or item.get("cell_type") not in _NEW_CELL:
+        return None
+    source = item.get("source", "")
+    if isinstance(source, list):
+        source = "".join(str(s) for s in source)
+    cell = _NEW_CELL[item["cell_type"]](str(source))
+    metadata = item.get("metadata") if isinstance(item.get("metadata"), dict) else {}
+    meta = metadata.get("nbgrader")
+    grade_id = meta.get("grade_id") if isinstance(meta, dict) else None
+    if grade_id is None:
+        return cell
+    if grade_id not in known:
+        notes.append(f"unknown grade_id {str(grade_id)[:40]!r}: cell kept as a plain cell")
+        return cell
+    original = known[grade_id].metadata
+    cell.metadata["nbgrader"] = json.loads(json.dumps(original["nbgrader"]))
+    for key in ("deletable", "editable"):
+        if key in original:
+            cell.metadata[key] = original[key]
+    return cell
+
+
+def _drop_duplicate_ids(cells: list, notes: list[str]) -> set[str]:
+    """Keep the nbgrader metadata on the last copy of a duplicated cell only (as nbgrader's
+    DeduplicateIds); return the grade ids present.
+    """
     seen: set[str] = set()
     for cell in reversed(cells):
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
@@ -141,7 +159,13 @@ def _clean_notebook(raw: dict, source_nb, notes: list[str]) -> nbformat.Notebook
             if f"duplicate cell {grade_id}: the last copy is graded" not in notes:
                 notes.append(f"duplicate cell {grade_id}: the last copy is graded")
         seen.add(grade_id)
-    # deleted locked code cells (setup, imports): restore them where they were
+    return seen
+
+
+def _restore_locked_cells(cells: list, known: dict, seen: set[str], notes: list[str]) -> None:
+    """Put deleted locked code cells (setup, imports) back after the cell that preceded them in
+    the source; test cells are left to nbgrader's ``add_missing_cells``.
+    """
     order = list(known)
     for position, grade_id in enumerate(order):
         source_cell = known[grade_id]
@@ -149,7 +173,7 @@ def _clean_notebook(raw: dict, source_nb, notes: list[str]) -> nbformat.Notebook
         if grade_id in seen or source_cell.cell_type != "code" or not nbg.get("locked"):
             continue
         if nbg.get("grade"):
-            continue  # test cells: nbgrader's add_missing_cells restores them
+            continue
         index = 0
         for previous in reversed(order[:position]):
             hits = [
@@ -166,13 +190,6 @@ def _clean_notebook(raw: dict, source_nb, notes: list[str]) -> nbformat.Notebook
         cells.insert(index, restored)
         seen.add(grade_id)
         notes.append(f"deleted cell {grade_id} restored from the source")
-    nb = nbformat.v4.new_notebook(cells=cells)
-    nb.metadata["kernelspec"] = dict(source_nb.metadata.get("kernelspec", {}))
-    nb.metadata["language_info"] = {"name": "python"}
-    for index, cell in enumerate(nb.cells):
-        cell.id = f"cell-{index:03d}"
-    nbformat.validate(nb)
-    return nb
 
 
 def own_work_table(lab: str) -> dict[str, str]:

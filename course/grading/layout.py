@@ -67,7 +67,8 @@ class Course:
     @classmethod
     def at(cls, root: str | os.PathLike | None = None, workspace=None) -> Course:
         """The course at ``root`` (default: this repository), workspace defaulting to
-        ``$COURSE_WORKSPACE`` or ``<root>/autograder/workspace``."""
+        ``$COURSE_WORKSPACE`` or ``<root>/autograder/workspace``.
+        """
         root = Path(root) if root is not None else Path(__file__).resolve().parents[2]
         root = root.resolve()
         if workspace is None:
@@ -107,5 +108,6 @@ class Course:
 
     def pythonpath(self) -> list[str]:
         """What the grading process needs on ``sys.path``: the course (the hidden checks are
-        read from :attr:`hidden` and sent to the kernel, never put on a path)."""
+        read from :attr:`hidden` and sent to the kernel, never put on a path).
+        """
         return [str(self.root)]

@@ -224,6 +224,13 @@ class _Scanner(ast.NodeVisitor):
     def visit_Call(self, node: ast.Call) -> None:
         func = self.resolve(node.func)
         first = self.resolve(node.args[0]) if node.args else None
+        self._setattr_call(node, func, first)
+        self._mutating_call(node)
+        self._suspect_call(node, func, first)
+        self.generic_visit(node)
+
+    def _setattr_call(self, node: ast.Call, func: str | None, first: str | None) -> None:
+        """``setattr``/``delattr`` (or the dunder methods) on a watched object."""
         name = node.func.id if isinstance(node.func, ast.Name) else None
         attr = node.func.attr if isinstance(node.func, ast.Attribute) else None
         if name in ("setattr", "delattr") or func in ("builtins.setattr", "builtins.delattr"):
@@ -232,18 +239,31 @@ class _Scanner(ast.NodeVisitor):
         elif attr in ("__setattr__", "__delattr__") and node.args:
             if first is None or self.watched(first):
                 self.flag(f"{attr}() on {first or 'an object it computes'}")
-        elif attr in ("update", "setdefault", "pop", "clear", "__setitem__", "insert", "append"):
-            base = self.resolve(node.func.value)
-            if base in ("sys.modules", "sys.meta_path", "sys.path_hooks", "builtins"):
-                self.flag(f"changes {base} ({attr})")
-            elif base and base.endswith(".__dict__") and self.watched(base):
-                self.flag(f"changes {base} ({attr})")
-            elif isinstance(node.func.value, ast.Call) and self.resolve(node.func.value.func) in (
-                "builtins.vars",
-            ):
-                target = self.resolve(node.func.value.args[0]) if node.func.value.args else None
-                if target is None or self.watched(target):
-                    self.flag(f"changes vars({target}) ({attr})")
+
+    def _mutating_call(self, node: ast.Call) -> None:
+        """A mutating method (``update``, ``pop`` ...) of ``sys.modules``, ``builtins`` or a
+        watched namespace (``module.__dict__``, ``vars(module)``).
+        """
+        attr = node.func.attr if isinstance(node.func, ast.Attribute) else None
+        if attr not in ("update", "setdefault", "pop", "clear", "__setitem__", "insert", "append"):
+            return
+        base = self.resolve(node.func.value)
+        if base in ("sys.modules", "sys.meta_path", "sys.path_hooks", "builtins"):
+            self.flag(f"changes {base} ({attr})")
+        elif base and base.endswith(".__dict__") and self.watched(base):
+            self.flag(f"changes {base} ({attr})")
+        elif isinstance(node.func.value, ast.Call) and self.resolve(node.func.value.func) in (
+            "builtins.vars",
+        ):
+            target = self.resolve(node.func.value.args[0]) if node.func.value.args else None
+            if target is None or self.watched(target):
+                self.flag(f"changes vars({target}) ({attr})")
+
+    def _suspect_call(self, node: ast.Call, func: str | None, first: str | None) -> None:
+        """Calls that change the interpreter (``sys.settrace``, reload, mock.patch), run magics
+        (scanned as code) or generated code, or inspect the interpreter.
+        """
+        name = node.func.id if isinstance(node.func, ast.Name) else None
         if func and func.startswith("sys.") and func.split(".")[1] in _SYS_CALLS:
             self.flag(f"calls {func}()")
         if func in ("importlib.reload",) and (first is None or self.watched(first)):
@@ -260,7 +280,6 @@ class _Scanner(ast.NodeVisitor):
                 self.flag(f"runs generated code with {name}()", review=True)
         if func and func.startswith(("gc.get_referrers", "gc.get_objects", "inspect.currentframe")):
             self.flag(f"inspects the interpreter with {func}()", review=True)
-        self.generic_visit(node)
 
 
 def _const_str(node) -> str | None:

@@ -586,6 +586,155 @@ def _check_orientation(orientation) -> tuple[np.ndarray, np.ndarray]:
     return row, col
 
 
+def _check_volume(volume_hu) -> np.ndarray:
+    """``volume_hu`` as a finite, non-empty float64 ``(Z, Y, X)`` array with ``Y, X <= 65535``."""
+    volume = np.asarray(volume_hu)
+    if volume.dtype.kind not in "biuf":
+        raise TypeError(f"volume_hu must hold real numbers, got dtype {volume.dtype}")
+    if volume.ndim != 3:
+        hint = "; for one slice use volume[None]" if volume.ndim == 2 else ""
+        raise ValueError(f"volume_hu must have shape (Z, Y, X) (3D), got {volume.shape}{hint}")
+    if volume.size == 0 or max(volume.shape[1:]) > 65535:
+        raise ValueError(f"volume_hu must be non-empty with Y, X <= 65535, got {volume.shape}")
+    volume = volume.astype(np.float64)
+    if not np.isfinite(volume).all():
+        raise ValueError("volume_hu contains NaN or infinite values")
+    return volume
+
+
+def _check_geometry(spacing, origin, orientation) -> tuple[np.ndarray, ...]:
+    """The checked ``(spacing, origin, row, col)`` of a series, as float arrays."""
+    spacing = np.asarray(spacing, dtype=float)
+    if spacing.shape != (3,) or not np.isfinite(spacing).all() or np.any(spacing <= 0):
+        raise ValueError(
+            f"spacing must be three positive numbers (dz, dy, dx) in mm, got {spacing}"
+        )
+    origin = np.asarray(origin, dtype=float)
+    if origin.shape != (3,) or not np.isfinite(origin).all():
+        raise ValueError(f"origin must be three finite numbers (x, y, z) in mm, got {origin}")
+    row, col = _check_orientation(orientation)
+    return spacing, origin, row, col
+
+
+def _check_rescale(rescale_slope: float, rescale_intercept: float) -> None:
+    """A positive, finite slope and a finite intercept."""
+    if not (math.isfinite(rescale_slope) and rescale_slope > 0):
+        raise ValueError(f"rescale_slope must be positive, got {rescale_slope}")
+    if not math.isfinite(rescale_intercept):
+        raise ValueError(f"rescale_intercept must be finite, got {rescale_intercept}")
+
+
+def _window_presets(windows) -> tuple[list[str], list[tuple[float, float]]]:
+    """The preset keys of ``windows`` (a name or a sequence of names) and their (level, width)."""
+    if isinstance(windows, str):
+        windows = (windows,)
+    window_names = [_preset_key(name) for name in windows]
+    presets = [WINDOW_PRESETS[name] for name in window_names]
+    if not presets:
+        raise ValueError("windows must name at least one preset")
+    return window_names, presets
+
+
+def _stored_values(volume: np.ndarray, rescale_slope: float, rescale_intercept: float):
+    """The int16 (little-endian) stored values ``round((HU - b) / m)``; overflow is an error."""
+    stored = np.round((volume - rescale_intercept) / rescale_slope)
+    low, high = np.iinfo(np.int16).min, np.iinfo(np.int16).max
+    if stored.min() < low or stored.max() > high:
+        raise ValueError(
+            f"volume_hu spans {volume.min():g}..{volume.max():g}, which with "
+            f"rescale_slope={rescale_slope} and rescale_intercept={rescale_intercept} does not "
+            f"fit in int16 ({low}..{high}): increase rescale_slope or change the intercept"
+        )
+    return stored.astype("<i2")
+
+
+def _new_folder(folder) -> Path:
+    """``folder`` created if missing; it must not be a file or a non-empty folder."""
+    folder = Path(folder)
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise FileExistsError(
+            f"{folder} is not an empty folder: write each series to its own new folder"
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _ct_file(path: Path, sop_uid: str) -> FileDataset:
+    """An empty CT Image Storage file: preamble, file meta (Explicit VR Little Endian), SOP."""
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = CTImageStorage
+    meta.MediaStorageSOPInstanceUID = sop_uid
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
+    ds = FileDataset(str(path), {}, file_meta=meta, preamble=b"\0" * 128)
+    # SOP common
+    ds.SpecificCharacterSet = "ISO_IR 100"
+    ds.SOPClassUID = CTImageStorage
+    ds.SOPInstanceUID = sop_uid
+    return ds
+
+
+def _set_patient_series(ds: Dataset, uids: dict, patient_name, patient_id, description) -> None:
+    """Patient, study, series, frame of reference and equipment (type 2 may be empty)."""
+    ds.PatientName = patient_name
+    ds.PatientID = patient_id
+    ds.PatientBirthDate = ""
+    ds.PatientSex = ""
+    ds.StudyInstanceUID = uids["study"]
+    ds.StudyDate = ""
+    ds.StudyTime = ""
+    ds.ReferringPhysicianName = ""
+    ds.StudyID = "1"
+    ds.AccessionNumber = ""
+    ds.Modality = "CT"
+    ds.SeriesInstanceUID = uids["series"]
+    ds.SeriesNumber = 1
+    ds.SeriesDescription = description
+    ds.FrameOfReferenceUID = uids["frame"]
+    ds.PositionReferenceIndicator = ""
+    ds.Manufacturer = "dlmi-course (synthetic)"
+
+
+def _set_image_plane(ds: Dataset, k: int, position, row, col, spacing, normal) -> None:
+    """General image and image plane of slice ``k``, whose first pixel is at ``position``."""
+    ds.ImageType = ["DERIVED", "SECONDARY", "AXIAL"]
+    ds.InstanceNumber = k + 1
+    ds.ImagePositionPatient = [_ds(v) for v in position]
+    ds.ImageOrientationPatient = [_ds(v) for v in (*row, *col)]
+    ds.PixelSpacing = [_ds(spacing[1]), _ds(spacing[2])]
+    ds.SliceThickness = _ds(spacing[0])
+    ds.SliceLocation = _ds(position @ normal)
+
+
+def _set_pixels(ds: Dataset, stored: np.ndarray, slope, intercept, presets, window_names):
+    """Image pixel (signed 16-bit grayscale), CT image (the rescale to HU) and VOI LUT."""
+    ds.SamplesPerPixel = 1
+    ds.PhotometricInterpretation = "MONOCHROME2"
+    ds.Rows, ds.Columns = stored.shape
+    ds.BitsAllocated = 16
+    ds.BitsStored = 16
+    ds.HighBit = 15
+    ds.PixelRepresentation = 1
+    ds.RescaleIntercept = _ds(intercept)
+    ds.RescaleSlope = _ds(slope)
+    ds.RescaleType = "HU"
+    ds.KVP = ""
+    ds.AcquisitionNumber = 1
+    ds.WindowCenter = [_ds(level) for level, _ in presets]
+    ds.WindowWidth = [_ds(width) for _, width in presets]
+    ds.WindowCenterWidthExplanation = [name.upper() for name in window_names]
+    ds.add_new(0x7FE00010, "OW", stored.tobytes())
+
+
+def _save(ds: FileDataset, path: Path) -> None:
+    """Write ``ds`` as a DICOM file (preamble, ``DICM``, file meta, data set)."""
+    if _PYDICOM_3:
+        ds.save_as(path, enforce_file_format=True)
+    else:  # pragma: no cover - pydicom 2.x
+        ds.is_little_endian, ds.is_implicit_VR = True, False
+        ds.save_as(path, write_like_original=False)
+
+
 def write_series(
     volume_hu,
     spacing,
@@ -660,121 +809,24 @@ def write_series(
     >>> float(to_hu(ds)[0, 0])
     40.0
     """
-    volume = np.asarray(volume_hu)
-    if volume.dtype.kind not in "biuf":
-        raise TypeError(f"volume_hu must hold real numbers, got dtype {volume.dtype}")
-    if volume.ndim != 3:
-        hint = "; for one slice use volume[None]" if volume.ndim == 2 else ""
-        raise ValueError(f"volume_hu must have shape (Z, Y, X) (3D), got {volume.shape}{hint}")
-    if volume.size == 0 or max(volume.shape[1:]) > 65535:
-        raise ValueError(f"volume_hu must be non-empty with Y, X <= 65535, got {volume.shape}")
-    volume = volume.astype(np.float64)
-    if not np.isfinite(volume).all():
-        raise ValueError("volume_hu contains NaN or infinite values")
-    spacing = np.asarray(spacing, dtype=float)
-    if spacing.shape != (3,) or not np.isfinite(spacing).all() or np.any(spacing <= 0):
-        raise ValueError(
-            f"spacing must be three positive numbers (dz, dy, dx) in mm, got {spacing}"
-        )
-    origin = np.asarray(origin, dtype=float)
-    if origin.shape != (3,) or not np.isfinite(origin).all():
-        raise ValueError(f"origin must be three finite numbers (x, y, z) in mm, got {origin}")
-    row, col = _check_orientation(orientation)
-    if not (math.isfinite(rescale_slope) and rescale_slope > 0):
-        raise ValueError(f"rescale_slope must be positive, got {rescale_slope}")
-    if not math.isfinite(rescale_intercept):
-        raise ValueError(f"rescale_intercept must be finite, got {rescale_intercept}")
-    if isinstance(windows, str):
-        windows = (windows,)
-    window_names = [_preset_key(name) for name in windows]
-    presets = [WINDOW_PRESETS[name] for name in window_names]
-    if not presets:
-        raise ValueError("windows must name at least one preset")
-
-    stored = np.round((volume - rescale_intercept) / rescale_slope)
-    low, high = np.iinfo(np.int16).min, np.iinfo(np.int16).max
-    if stored.min() < low or stored.max() > high:
-        raise ValueError(
-            f"volume_hu spans {volume.min():g}..{volume.max():g}, which with "
-            f"rescale_slope={rescale_slope} and rescale_intercept={rescale_intercept} does not "
-            f"fit in int16 ({low}..{high}): increase rescale_slope or change the intercept"
-        )
-    stored = stored.astype("<i2")
-
-    folder = Path(folder)
-    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-        raise FileExistsError(
-            f"{folder} is not an empty folder: write each series to its own new folder"
-        )
-    folder.mkdir(parents=True, exist_ok=True)
+    volume = _check_volume(volume_hu)
+    spacing, origin, row, col = _check_geometry(spacing, origin, orientation)
+    _check_rescale(rescale_slope, rescale_intercept)
+    window_names, presets = _window_presets(windows)
+    stored = _stored_values(volume, rescale_slope, rescale_intercept)
+    folder = _new_folder(folder)
 
     normal = np.cross(row, col)
-    study_uid, series_uid = _uid(seed, "study"), _uid(seed, "series")
-    frame_uid = _uid(seed, "frame-of-reference")
+    uids = {"study": _uid(seed, "study"), "series": _uid(seed, "series")}
+    uids["frame"] = _uid(seed, "frame-of-reference")
     paths = []
     for k in range(volume.shape[0]):
-        sop_uid = _uid(seed, "instance", k)
-        meta = FileMetaDataset()
-        meta.MediaStorageSOPClassUID = CTImageStorage
-        meta.MediaStorageSOPInstanceUID = sop_uid
-        meta.TransferSyntaxUID = ExplicitVRLittleEndian
-        meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
         path = folder / f"slice_{k:04d}.dcm"
-        ds = FileDataset(str(path), {}, file_meta=meta, preamble=b"\0" * 128)
-        # SOP common
-        ds.SpecificCharacterSet = "ISO_IR 100"
-        ds.SOPClassUID = CTImageStorage
-        ds.SOPInstanceUID = sop_uid
-        # patient and study (type 2 attributes may be empty)
-        ds.PatientName = patient_name
-        ds.PatientID = patient_id
-        ds.PatientBirthDate = ""
-        ds.PatientSex = ""
-        ds.StudyInstanceUID = study_uid
-        ds.StudyDate = ""
-        ds.StudyTime = ""
-        ds.ReferringPhysicianName = ""
-        ds.StudyID = "1"
-        ds.AccessionNumber = ""
-        # series, frame of reference, equipment
-        ds.Modality = "CT"
-        ds.SeriesInstanceUID = series_uid
-        ds.SeriesNumber = 1
-        ds.SeriesDescription = series_description
-        ds.FrameOfReferenceUID = frame_uid
-        ds.PositionReferenceIndicator = ""
-        ds.Manufacturer = "dlmi-course (synthetic)"
-        # general image and image plane
-        ds.ImageType = ["DERIVED", "SECONDARY", "AXIAL"]
-        ds.InstanceNumber = k + 1
+        ds = _ct_file(path, _uid(seed, "instance", k))
+        _set_patient_series(ds, uids, patient_name, patient_id, series_description)
         position = origin + k * spacing[0] * normal
-        ds.ImagePositionPatient = [_ds(v) for v in position]
-        ds.ImageOrientationPatient = [_ds(v) for v in (*row, *col)]
-        ds.PixelSpacing = [_ds(spacing[1]), _ds(spacing[2])]
-        ds.SliceThickness = _ds(spacing[0])
-        ds.SliceLocation = _ds(position @ normal)
-        # image pixel: signed 16-bit grayscale
-        ds.SamplesPerPixel = 1
-        ds.PhotometricInterpretation = "MONOCHROME2"
-        ds.Rows, ds.Columns = volume.shape[1:]
-        ds.BitsAllocated = 16
-        ds.BitsStored = 16
-        ds.HighBit = 15
-        ds.PixelRepresentation = 1
-        # CT image and VOI LUT
-        ds.RescaleIntercept = _ds(rescale_intercept)
-        ds.RescaleSlope = _ds(rescale_slope)
-        ds.RescaleType = "HU"
-        ds.KVP = ""
-        ds.AcquisitionNumber = 1
-        ds.WindowCenter = [_ds(level) for level, _ in presets]
-        ds.WindowWidth = [_ds(width) for _, width in presets]
-        ds.WindowCenterWidthExplanation = [name.upper() for name in window_names]
-        ds.add_new(0x7FE00010, "OW", stored[k].tobytes())
-        if _PYDICOM_3:
-            ds.save_as(path, enforce_file_format=True)
-        else:  # pragma: no cover - pydicom 2.x
-            ds.is_little_endian, ds.is_implicit_VR = True, False
-            ds.save_as(path, write_like_original=False)
+        _set_image_plane(ds, k, position, row, col, spacing, normal)
+        _set_pixels(ds, stored[k], rescale_slope, rescale_intercept, presets, window_names)
+        _save(ds, path)
         paths.append(path)
     return paths

@@ -330,7 +330,7 @@ def max_lesions(n: int) -> int:
     return min(10, (n - 8) // 7)
 
 
-def random_phantom(n: int, seed, n_lesions: int = 3):
+def random_phantom(n: int, seed, n_lesions: int = 3, texture: bool = True):
     """A random axial body slice in attenuation units, with lesions and their exact mask.
 
     The slice is built in Hounsfield units (:data:`TISSUE_HU`), then converted with
@@ -341,10 +341,11 @@ def random_phantom(n: int, seed, n_lesions: int = 3):
     2. organs inside it: a liver (60 HU), two kidneys (30 HU), the aorta (45 HU) and a vertebra
        (700 HU), each jittered in position, size and value;
     3. ``n_lesions`` lesions: small random ellipses fully inside the liver or the soft tissue
-       (at least one pixel of host tissue all around, not touching each other), hypo- or
-       hyper-dense by 25-80 HU relative to their host;
-    4. texture: smooth Gaussian-filtered noise (about 10 HU) over the whole body, lesions
-       included, so that a lesion is not found by its uniformity alone.
+       (at least one pixel of host tissue all around, not touching each other), uniform, hypo-
+       or hyper-dense by 25-80 HU relative to their host;
+    4. texture: smooth Gaussian-filtered noise (SD 6-12 HU) over the whole body, lesions
+       included, so that a lesion is not found by its uniformity alone. On a small lesion the
+       texture can cut the measured contrast to a third of the designed one.
 
     Parameters
     ----------
@@ -355,6 +356,9 @@ def random_phantom(n: int, seed, n_lesions: int = 3):
     n_lesions : int, default 3
         Number of lesions, from 0 to :func:`max_lesions` ``(n)`` (1 at n = 20, 3 at 32, 8 at
         64, 10 from 78).
+    texture : bool, default True
+        Add step 4. ``False`` gives the same body, organs and lesions (the texture is drawn
+        last), piecewise constant: the designed contrasts, exactly.
 
     Returns
     -------
@@ -382,6 +386,9 @@ def random_phantom(n: int, seed, n_lesions: int = 3):
     >>> hu = mu_to_hu(mu)
     >>> bool(-150 < np.median(hu[mu > 0]) < 100)  # mostly soft tissue and fat
     True
+    >>> flat, same_mask = random_phantom(128, seed=1, n_lesions=2, texture=False)
+    >>> bool(np.array_equal(mask, same_mask)), len(np.unique(flat[mask])) == 2  # 2 uniform lesions
+    (True, True)
     """
     n = integer("n", n, minimum=20)
     integer("n_lesions", n_lesions)
@@ -392,6 +399,21 @@ def random_phantom(n: int, seed, n_lesions: int = 3):
             f"use a larger n for more), got {n_lesions}"
         )
     rng = generator(seed, allow_none=False)
+    hu, body, liver, soft = _body_and_organs(rng, n)
+    lesion_mask = _add_lesions(rng, hu, liver, soft, n_lesions)
+    if texture:
+        _add_texture(rng, hu, body)
+    mu = np.clip(hu_to_mu(hu), 0.0, None)
+    mu[~circle_mask(n)] = 0.0
+    return mu.astype(np.float32), lesion_mask
+
+
+def _body_and_organs(rng, n: int):
+    """Steps 1-2 of :func:`random_phantom`: the slice in HU, the body, the liver, the soft tissue.
+
+    Organ positions and sizes are fractions of the inner (soft-tissue) ellipse, so that the
+    anatomy scales with the body; image left is the patient's right, as radiologists view it.
+    """
     x, y = _axes(n)
 
     def region(center, axes, angle=0.0):
@@ -401,52 +423,49 @@ def random_phantom(n: int, seed, n_lesions: int = 3):
         return TISSUE_HU[name] + rng.uniform(-spread, spread)
 
     hu = np.full((n, n), TISSUE_HU["air"])
-    # 1. body: outer ellipse of fat, inner ellipse of soft tissue
     a, b = rng.uniform(0.76, 0.86), rng.uniform(0.56, 0.70)
     tilt = rng.uniform(-8.0, 8.0)
     center = rng.uniform(-0.03, 0.03, size=2)
     body = region(center, (a, b), tilt)
     fat = rng.uniform(0.06, 0.12)  # thickness of the fat layer, as a fraction
-    inner = region(center, (a * (1 - fat), b * (1 - fat)), tilt)
+    a_in, b_in = a * (1 - fat), b * (1 - fat)
+    inner = region(center, (a_in, b_in), tilt)
     hu[body] = jitter("fat", 10.0)
     hu[inner] = jitter("soft tissue")
-    a_in, b_in = a * (1 - fat), b * (1 - fat)
 
     def place(dx, dy, ax, ay, angle=0.0):
         """An organ at (dx, dy) and of semi-axes (ax, ay), relative to the inner body ellipse."""
         c = (center[0] + dx * a_in, center[1] + dy * b_in)
         return region(c, (ax * a_in, ay * b_in), angle) & inner
 
-    # 2. organs (image left is the patient's right, as radiologists view a slice)
-    liver = place(
-        rng.uniform(-0.45, -0.35),
-        rng.uniform(0.0, 0.2),
-        rng.uniform(0.38, 0.48),
-        rng.uniform(0.45, 0.6),
-        rng.uniform(-20, 20),
-    )
+    u = rng.uniform
+    liver = place(u(-0.45, -0.35), u(0.0, 0.2), u(0.38, 0.48), u(0.45, 0.6), u(-20, 20))
     hu[liver] = jitter("liver")
     kidneys = np.zeros((n, n), bool)
     for side in (-1, 1):
-        kidney = place(
-            side * rng.uniform(0.35, 0.45),
-            rng.uniform(-0.5, -0.35),
-            rng.uniform(0.1, 0.14),
-            rng.uniform(0.16, 0.22),
-            side * rng.uniform(10, 30),
+        kidneys |= place(
+            side * u(0.35, 0.45), u(-0.5, -0.35), u(0.1, 0.14), u(0.16, 0.22), side * u(10, 30)
         )
-        kidneys |= kidney
     hu[kidneys] = jitter("kidney")
-    aorta = place(rng.uniform(-0.05, 0.05), rng.uniform(-0.45, -0.35), 0.07, 0.07 * a_in / b_in)
+    aorta = place(u(-0.05, 0.05), u(-0.45, -0.35), 0.07, 0.07 * a_in / b_in)
     hu[aorta] = jitter("aorta")
-    bone = place(0.0, rng.uniform(-0.8, -0.7), 0.12, 0.12 * a_in / b_in)
+    bone = place(0.0, u(-0.8, -0.7), 0.12, 0.12 * a_in / b_in)
     hu[bone] = jitter("bone", 50.0)
+    others = kidneys | aorta | bone  # painted after the liver: they cover part of its ellipse
+    return hu, body, liver & ~others, inner & ~liver & ~others
 
-    # 3. lesions, in the liver or in plain soft tissue
-    soft = inner & ~liver & ~kidneys & ~aorta & ~bone
+
+def _add_lesions(rng, hu: np.ndarray, liver, soft, n_lesions: int) -> np.ndarray:
+    """Step 3 of :func:`random_phantom`: write the lesions into ``hu``, return their mask.
+
+    Each lesion goes in the liver (7 in 10) or else in plain soft tissue, and takes the median
+    of its host (the lesions already placed left out) plus a contrast of +-(25-80) HU.
+    """
+    n = hu.shape[0]
+    x, y = _axes(n)
     lesion_mask = np.zeros((n, n), bool)
     for _ in range(n_lesions):
-        order = (soft, liver) if rng.random() < 0.3 else (liver, soft)  # mostly in the liver
+        order = (soft, liver) if rng.random() < 0.3 else (liver, soft)
         lesion = _place_lesion(rng, order, lesion_mask, n, x, y)
         if lesion is None:
             raise RuntimeError(
@@ -457,13 +476,11 @@ def random_phantom(n: int, seed, n_lesions: int = 3):
         contrast = rng.choice([-1.0, 1.0]) * rng.uniform(25.0, 80.0)
         hu[lesion] = np.median(hu[host & ~lesion_mask]) + contrast
         lesion_mask |= lesion
+    return lesion_mask
 
-    # 4. texture: smooth noise of about 10 HU inside the body
-    sigma = max(1.0, n / 96)
-    texture = ndimage.gaussian_filter(rng.standard_normal((n, n)), sigma)
-    texture *= rng.uniform(6.0, 12.0) / texture.std()
-    hu[body] += texture[body]
 
-    mu = np.clip(hu_to_mu(hu), 0.0, None)
-    mu[~circle_mask(n)] = 0.0
-    return mu.astype(np.float32), lesion_mask
+def _add_texture(rng, hu: np.ndarray, body: np.ndarray) -> None:
+    """Step 4 of :func:`random_phantom`: add smooth noise of SD 6-12 HU to ``hu`` in the body."""
+    sigma = max(1.0, hu.shape[0] / 96)  # correlation length: about 1/100 of the field of view
+    texture = ndimage.gaussian_filter(rng.standard_normal(hu.shape), sigma)
+    hu[body] += texture[body] * (rng.uniform(6.0, 12.0) / texture[body].std())
