@@ -338,6 +338,37 @@ def numeric(
     return array
 
 
+def binary(name: str, value: Any, hint: str = "") -> np.ndarray:
+    """A boolean array from booleans or the values 0 and 1 (array, tensor, list or scalar).
+
+    ``hint`` is appended to the error message (what the caller suggests instead).
+
+    Raises
+    ------
+    TypeError
+        If it does not hold real numbers or booleans.
+    ValueError
+        If it holds NaN or a value other than 0 and 1.
+
+    Examples
+    --------
+    >>> binary("mask", [0, 1, 1]).tolist()
+    [False, True, True]
+    >>> binary("mask", [0, 0.5])
+    Traceback (most recent call last):
+    ValueError: mask must be a binary mask (booleans or 0/1), got values [0.0, 0.5]
+    """
+    array = numeric(name, to_numpy(name, value))
+    if array.dtype == bool:
+        return array
+    values = np.unique(array)
+    if not np.isin(values, (0, 1)).all():
+        shown = f"{values[:5].tolist()}{'...' if values.size > 5 else ''}"
+        message = f"{name} must be a binary mask (booleans or 0/1), got values {shown}"
+        raise ValueError(message + hint)
+    return array.astype(bool)
+
+
 def nonempty(name: str, array: Any, axes: tuple[int, ...] | None = None) -> Any:
     """Check that an array (or tensor) has at least one element along ``axes`` (default: all).
 

@@ -31,7 +31,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from scipy import ndimage, stats
 
-from course._validate import generator, integer, number, numeric, to_numpy
+from course._validate import binary, generator, integer, number, numeric, to_numpy
 
 __all__ = [
     "dice",
@@ -67,18 +67,11 @@ def _same_shape(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> None:
 
 def _binary(x: Any, name: str) -> np.ndarray:
     """A boolean array from a boolean or 0/1 array; anything else is a ``ValueError``."""
-    x = _to_numpy(x, name)
-    if x.dtype == bool:
-        return x
-    values = np.unique(x)
-    if not np.isin(values, (0, 1)).all():
-        shown = values[:5].tolist()
-        raise ValueError(
-            f"{name} must be a binary mask (booleans or 0/1), got values {shown}"
-            f"{'...' if values.size > 5 else ''}; threshold probabilities first, e.g. "
-            f"{name} > 0.5, or use the per-class version for label maps"
-        )
-    return x.astype(bool)
+    hint = (
+        f"; threshold probabilities first, e.g. {name} > 0.5, or use the per-class version "
+        "for label maps"
+    )
+    return binary(name, x, hint)
 
 
 def _binary_pair(pred: Any, target: Any) -> tuple[np.ndarray, np.ndarray]:

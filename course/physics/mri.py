@@ -34,7 +34,7 @@ from numbers import Integral
 
 import numpy as np
 
-from course._validate import choice, generator, is_tensor, nonempty, number, numeric
+from course._validate import binary, choice, generator, is_tensor, nonempty, number, numeric
 
 __all__ = [
     "fft2c",
@@ -335,14 +335,7 @@ def acceleration_of(mask) -> float:
 # Undersampling and reconstruction
 # ---------------------------------------------------------------------------------------------
 def _check_binary_mask(mask) -> np.ndarray:
-    m = mask.detach().cpu().numpy() if is_tensor(mask) else np.asarray(mask)
-    if m.dtype.kind not in "biuf":
-        raise TypeError(f"mask must hold booleans or 0/1, got dtype {m.dtype}")
-    if m.size == 0:
-        raise ValueError("mask is empty")
-    if m.dtype != bool and not np.isin(m, (0, 1)).all():
-        raise ValueError("mask must hold only 0/1 (or booleans)")
-    return m.astype(bool)
+    return nonempty("mask", binary("mask", mask))
 
 
 def undersample(kspace, mask):
