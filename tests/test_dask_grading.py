@@ -297,3 +297,16 @@ def test_result_store_keeps_results_but_not_the_graders_failures(tmp_path):
     assert store.load("c")["status"] == "crashed"  # the submission's: kept
     (store.folder / "d.json").write_text("{not json")
     assert store.load("d") is None and store.load("missing") is None
+
+
+def test_ctrl_c_while_a_result_is_saved_waits_for_it():
+    from course.grading.run import _whole_before_interrupt
+
+    done = []
+    with pytest.raises(KeyboardInterrupt):
+        with _whole_before_interrupt():
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)  # the signal is delivered here and deferred
+            done.append("saved")
+    assert done == ["saved"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

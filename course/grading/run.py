@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
+import threading
 import time
 import uuid
 from dataclasses import asdict, replace
@@ -191,8 +193,9 @@ def _grade(course, lab, subs, settings, scheduler, workers, reuse, echo) -> dict
         )
 
     def arrived(student: str, result: dict) -> None:
-        store.save(keys[student], result)
-        results[student] = import_result(course, lab, student, result, logs)
+        with _whole_before_interrupt():  # a Ctrl-C now waits until this result is written
+            store.save(keys[student], result)
+            results[student] = import_result(course, lab, student, result, logs)
 
     if todo:
         try:
@@ -203,6 +206,30 @@ def _grade(course, lab, subs, settings, scheduler, workers, reuse, echo) -> dict
                 echo(f"interrupted: {len(results)} result(s) kept; run the command again")
             raise
     return results
+
+
+@contextlib.contextmanager
+def _whole_before_interrupt():
+    """Defer Ctrl-C (SIGINT) until the block has finished, then raise ``KeyboardInterrupt``.
+
+    Saving a result touches the result store, the workspace and the gradebook; an interrupt in
+    the middle would leave one without the others, and libraries on the way (SQLAlchemy,
+    nbgrader) may catch it. Outside the main thread (where Python delivers signals) it does
+    nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pending: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: pending.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(
+            signal.SIGINT, previous if previous is not None else signal.default_int_handler
+        )
+    if pending:
+        raise KeyboardInterrupt
 
 
 def _part_verdicts(result: dict | None, auto_parts) -> dict[str, PartVerdict]:
