@@ -20,17 +20,36 @@ ALL = LECTURES + SOLUTIONS + STUDENT_LABS
 
 #: The first code cell of every notebook, byte for byte. The repository URL is defined here and
 #: in the README only.
-SETUP_CELL = (
-    "# Course setup (the same in every notebook): on Colab, install the course package; "
-    "elsewhere, nothing.\n"
-    "import subprocess\n"
-    "import sys\n"
-    "\n"
-    'REPO_URL = "https://github.com/dlmi-course/dlmi-course"\n'
-    'if "google.colab" in sys.modules:\n'
-    '    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"git+{REPO_URL}"], '
-    "check=True)"
+SETUP_CELL = "\n".join(
+    [
+        "# Course setup (the same in every notebook): on Colab, install the course package; "
+        "elsewhere,",
+        "# say how to install it if this kernel lacks it.",
+        "import importlib.util",
+        "import subprocess",
+        "import sys",
+        "",
+        'REPO_URL = "https://github.com/dlmi-course/dlmi-course"',
+        'if "google.colab" in sys.modules:',
+        '    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"git+{REPO_URL}"], '
+        "check=True)",
+        'elif importlib.util.find_spec("course") is None:',
+        "    raise ModuleNotFoundError(",
+        "        \"this kernel has no course package. In a terminal, in the course's folder "
+        '(a clone of "',
+        '        f"{REPO_URL}), run\\n    {sys.executable} -m pip install -e .\\n'
+        'then restart the kernel."',
+        "    )",
+    ]
 )
+
+
+def test_setup_cell_tells_a_user_without_the_package_what_to_run():
+    namespace = {}
+    code = SETUP_CELL.replace('find_spec("course")', 'find_spec("course_not_installed_here")')
+    with pytest.raises(ModuleNotFoundError, match="pip install -e ."):
+        exec(compile(code, "setup", "exec"), namespace)
+
 
 EXPECTED_LECTURES = [
     "01_images_as_data",
