@@ -214,6 +214,8 @@ def test_an_interrupted_run_is_resumed(tmp_path, notebooks):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
+        # as from a terminal: a pytest-xdist worker ignores SIGINT, and its children inherit that
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 300
     while not list(results.glob("*.json")) and time.monotonic() < deadline:
@@ -302,11 +304,21 @@ def test_result_store_keeps_results_but_not_the_graders_failures(tmp_path):
 def test_ctrl_c_while_a_result_is_saved_waits_for_it():
     from course.grading.run import _whole_before_interrupt
 
-    done = []
-    with pytest.raises(KeyboardInterrupt):
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal
+    try:
+        done = []
+        with pytest.raises(KeyboardInterrupt):
+            with _whole_before_interrupt():
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(0.05)  # the signal is delivered here and deferred
+                done.append("saved")
+        assert done == ["saved"]
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        # a run started in the background ignores SIGINT: it still does
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         with _whole_before_interrupt():
             os.kill(os.getpid(), signal.SIGINT)
-            time.sleep(0.05)  # the signal is delivered here and deferred
-            done.append("saved")
-    assert done == ["saved"]
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+            time.sleep(0.05)
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, before)

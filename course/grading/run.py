@@ -213,11 +213,12 @@ def _whole_before_interrupt():
     """Defer Ctrl-C (SIGINT) until the block has finished, then raise ``KeyboardInterrupt``.
 
     Saving a result touches the result store, the workspace and the gradebook; an interrupt in
-    the middle would leave one without the others, and libraries on the way (SQLAlchemy,
-    nbgrader) may catch it. Outside the main thread (where Python delivers signals) it does
+    the middle would leave one without the others. Outside the main thread (where Python
+    delivers signals), or when SIGINT is ignored (a run started in the background), it does
     nothing.
     """
-    if threading.current_thread() is not threading.main_thread():
+    ignored = signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    if ignored or threading.current_thread() is not threading.main_thread():
         yield
         return
     pending: list[int] = []
