@@ -70,7 +70,7 @@ def test_string_padding_matches_torch(fn, K, D, padding):
 
 @pytest.mark.parametrize("stride, expected", [(1, 5), (2, 3), (3, 2)])
 def test_lecture_7x7_input_with_3x3_kernel(stride, expected):
-    # Seed 001/003: a 7x7 image and a 3x3 filter give a 5x5 activation map at stride 1.
+    # The lecture 04 example: a 7x7 image and a 3x3 filter give a 5x5 activation map at stride 1.
     x = np.arange(49.0).reshape(1, 1, 7, 7)
     w = np.arange(9.0).reshape(1, 1, 3, 3)
     ours = conv2d(x, w, stride=stride)

@@ -18,7 +18,7 @@ from course.pooling import (
 
 ATOL = 1e-9
 
-# The 4x4 example of seed 002 ("Max vs Average Pooling", 2x2 pool).
+# The 4x4 max-vs-average pooling example of lecture 05 (2x2 pool, stride 2).
 # fmt: off
 LECTURE_4X4 = np.array([[2, 8, 4, 1],
                         [5, 3, 9, 2],
