@@ -16,6 +16,7 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -180,7 +181,9 @@ def grade_task(bundle: LabBundle, student: str, notebook: bytes) -> dict:
         return {**failed(student, why[:500], retry=True), "worker": where}
     _SANDBOXES[settings["sandbox"]] = sandbox
     settings["bwrap"] = getattr(sandbox, "binary", None) or ""
-    with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp:
+    sweep_stale_folders()
+    with tempfile.TemporaryDirectory(prefix=TMP_PREFIX) as tmp:
+        (Path(tmp) / OWNER_FILE).write_text(str(os.getpid()), encoding="ascii")
         try:
             course = _unpack(bundle, Path(tmp), student, notebook)
             result = _run_worker(course, bundle.lab, student, settings, course.workspace / "logs")
@@ -191,6 +194,48 @@ def grade_task(bundle: LabBundle, student: str, notebook: bytes) -> dict:
     result["worker"] = where
     result["sandbox"] = sandbox.name
     return result
+
+
+TMP_PREFIX = "course-grade-"  # a task's temporary folder: <tempdir>/course-grade-XXXX
+OWNER_FILE = "owner.pid"  # in it: the process id of the worker that made it
+
+
+def sweep_stale_folders(tempdir: str | os.PathLike | None = None) -> list[Path]:
+    """Remove the task folders that a killed worker left behind; return what was removed.
+
+    A worker removes its task folder when the task ends, but a worker killed with ``SIGKILL``
+    (Dask's nanny does so to a worker over its memory limit) cannot. A folder is stale when the
+    process named in its :data:`OWNER_FILE` no longer exists. Folders of live processes, folders
+    without an owner file (a task being set up) and anything not made by a task are left alone.
+
+    Parameters
+    ----------
+    tempdir : path, optional
+        Where the task folders are (default: :func:`tempfile.gettempdir`).
+    """
+    removed = []
+    for folder in sorted(Path(tempdir or tempfile.gettempdir()).glob(f"{TMP_PREFIX}*")):
+        try:
+            owner = int((folder / OWNER_FILE).read_text(encoding="ascii"))
+        except (OSError, ValueError):
+            continue
+        if owner <= 0 or _alive(owner):
+            continue
+        _make_removable(folder)
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process ``pid`` exists (one of another user counts as alive)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _unpack(bundle: LabBundle, folder: Path, student: str, notebook: bytes) -> Course:
