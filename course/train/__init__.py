@@ -12,6 +12,10 @@ One module per step, every name importable from :mod:`course.train`:
   and :func:`predict` (the model's outputs), in eval mode without gradients.
 * :mod:`course.train.sliding_window` - :func:`sliding_window_inference` predicts an image or
   volume larger than the training patches window by window and blends the overlaps.
+* :mod:`course.train.lr_range` - :func:`lr_range_test` (the learning-rate range test of Smith,
+  2017) and :func:`scheduled_lrs` (the learning rates a PyTorch scheduler sets, step by step).
+* :mod:`course.train.curves` - :func:`plot_mean_sd` (learning curves as mean +/- SD over
+  seeds, from :func:`mean_sd`) and :func:`plot_lr_range`.
 
 Batches are ``(inputs, targets)`` pairs (extra items are ignored) or dicts with an ``"image"``
 key and a ``"mask"``, ``"label"`` or ``"target"`` key.
@@ -34,8 +38,12 @@ True
 from __future__ import annotations
 
 from course.train._common import Metric as Metric  # the type of a metric, kept importable
+from course.train.curves import mean_sd, plot_lr_range, plot_mean_sd
 from course.train.evaluation import evaluate, predict
 from course.train.loop import EarlyStopping, History, fit
+from course.train.lr_range import LRRangeResult, lr_range_test, scheduled_lrs
 from course.train.sliding_window import sliding_window_inference
 
 __all__ = ["EarlyStopping", "History", "fit", "evaluate", "predict", "sliding_window_inference"]
+__all__ += ["LRRangeResult", "lr_range_test", "scheduled_lrs"]
+__all__ += ["mean_sd", "plot_lr_range", "plot_mean_sd"]
