@@ -16,7 +16,9 @@ Classification starts from the confusion matrix:
   :func:`classification_report`; :func:`roc_curve` and :func:`roc_auc` describe a score over
   all thresholds;
 * :mod:`course.metrics.bootstrap` - :func:`bootstrap_ci` puts a confidence interval on any
-  metric.
+  metric;
+* :mod:`course.metrics.calibration` - whether probabilities mean what they say:
+  :func:`reliability_curve` and :func:`expected_calibration_error` (lecture 13).
 
 Every function accepts NumPy arrays or PyTorch tensors (tensors are detached and copied to
 the CPU) and returns plain Python floats or NumPy arrays.
@@ -30,6 +32,11 @@ the CPU) and returns plain Python floats or NumPy arrays.
 from __future__ import annotations
 
 from course.metrics.bootstrap import BootstrapResult, bootstrap_ci
+from course.metrics.calibration import (
+    ReliabilityCurve,
+    expected_calibration_error,
+    reliability_curve,
+)
 from course.metrics.classification import (
     ConfusionCounts,
     classification_report,
@@ -55,4 +62,7 @@ __all__ = [
     "roc_auc",
     "BootstrapResult",
     "bootstrap_ci",
+    "ReliabilityCurve",
+    "reliability_curve",
+    "expected_calibration_error",
 ]
