@@ -509,3 +509,580 @@ def plot_unet(model, size: int = 64, ax: Axes | None = None) -> Axes:
     ax.set_ylim(-depth - 0.9, 0.9)
     ax.set_axis_off()
     return ax
+
+
+# --- lectures 05-09: confusion matrices, ROC curves, parameter counts, registration, restoration
+__all__ += [
+    "plot_confusion_matrix",
+    "plot_roc",
+    "plot_scores_by_class",
+    "plot_layer_parameters",
+    "plot_parameter_split",
+    "plot_displacement",
+    "show_restoration",
+]
+
+
+def _new_axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize, layout="constrained")
+    return ax
+
+
+def plot_confusion_matrix(
+    counts,
+    class_names: Sequence[str],
+    ax: Axes | None = None,
+    cell_names: Sequence[str] | None = None,
+    cmap: str = "cividis",
+) -> Axes:
+    """Draw a confusion matrix: true class down the rows, predicted class along the columns.
+
+    Cell :math:`(i, j)` holds the number of cases of true class :math:`i` predicted as class
+    :math:`j`, written in the cell and coded by colour (with a colour bar).
+
+    Parameters
+    ----------
+    counts : array of shape (K, K), non-negative counts
+    class_names : sequence of K str
+    ax : matplotlib Axes, optional
+    cell_names : sequence of K * K str, optional
+        A name per cell, row by row, written above its count (``["TP", "FN", "FP", "TN"]``).
+    cmap : str, default "cividis"
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Raises
+    ------
+    ValueError
+        ``counts`` not square or negative, or names of the wrong length.
+
+    Examples
+    --------
+    >>> ax = plot_confusion_matrix([[5, 1], [2, 7]], ["lesion", "none"])
+    >>> [t.get_text() for t in ax.texts]
+    ['5', '1', '2', '7']
+    >>> plt.close(ax.figure)
+    """
+    counts = to_numpy("counts", counts)
+    if counts.ndim != 2 or counts.shape[0] != counts.shape[1] or np.any(counts < 0):
+        raise ValueError(f"counts must be a square (K, K) array of counts >= 0, got {counts!r}")
+    k = counts.shape[0]
+    if len(class_names) != k or (cell_names is not None and len(cell_names) != k * k):
+        raise ValueError(f"give {k} class names and, optionally, {k * k} cell names")
+    ax = _new_axes(ax, (3.6, 3.0))
+    shown = ax.imshow(counts, cmap=cmap, vmin=0)
+    ax.figure.colorbar(shown, ax=ax, label="cases")
+    bright = plt.get_cmap(cmap)(shown.norm(counts))[..., :3] @ [0.299, 0.587, 0.114] > 0.5
+    for (i, j), count in np.ndenumerate(counts):
+        text = f"{count:g}" if cell_names is None else f"{cell_names[i * k + j]}\n{count:g}"
+        ax.text(j, i, text, ha="center", va="center", color="black" if bright[i, j] else "white")
+    ax.set(xticks=range(k), yticks=range(k), xlabel="predicted class", ylabel="true class")
+    ax.set_xticklabels(class_names)
+    ax.set_yticklabels(class_names)
+    return ax
+
+
+def plot_roc(fpr, tpr, ax: Axes | None = None, label: str | None = None, point=None) -> Axes:
+    """Draw a ROC curve (sensitivity against 1 - specificity) with the chance diagonal.
+
+    Parameters
+    ----------
+    fpr, tpr : 1D arrays of the same length
+        False and true positive rates, e.g. from :func:`course.metrics.roc_curve`.
+    ax : matplotlib Axes, optional
+    label : str, optional
+        Legend entry of the curve.
+    point : (fpr, tpr), optional
+        One operating point (a threshold) to mark.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Raises
+    ------
+    ValueError
+        Rates of different lengths or outside [0, 1].
+
+    Examples
+    --------
+    >>> ax = plot_roc([0, 0.2, 1], [0, 0.7, 1], label="model", point=(0.2, 0.7))
+    >>> len(ax.lines)
+    3
+    >>> plt.close(ax.figure)
+    """
+    fpr, tpr = to_numpy("fpr", fpr).astype(float), to_numpy("tpr", tpr).astype(float)
+    if (
+        fpr.shape != tpr.shape
+        or fpr.ndim != 1
+        or np.any((fpr < 0) | (fpr > 1) | (tpr < 0) | (tpr > 1))
+    ):
+        raise ValueError(
+            f"fpr and tpr must be 1D rates in [0, 1] of the same length, got shapes "
+            f"{fpr.shape} and {tpr.shape}"
+        )
+    ax = _new_axes(ax, (4.0, 4.0))
+    ax.plot(fpr, tpr, label=label)
+    ax.plot([0, 1], [0, 1], "k--", lw=1, label="chance")
+    if point is not None:
+        ax.plot(*point, "o", color="tab:red", label="operating point")
+    ax.set(xlim=(0, 1), ylim=(0, 1.01), aspect="equal")
+    ax.set(
+        xlabel="false positive rate (1 - specificity)", ylabel="true positive rate (sensitivity)"
+    )
+    ax.legend(loc="lower right")
+    return ax
+
+
+def plot_scores_by_class(
+    labels, scores, ax: Axes | None = None, threshold: float | None = None, bins: int = 20
+) -> Axes:
+    """Overlaid histograms of a classifier's scores in [0, 1], one per true class (0 and 1).
+
+    Parameters
+    ----------
+    labels : 1D array of 0/1
+    scores : 1D array of the same length, in [0, 1]
+    ax : matplotlib Axes, optional
+    threshold : float, optional
+        Drawn as a dashed vertical line.
+    bins : int, default 20
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Raises
+    ------
+    ValueError
+        Lengths that differ, labels other than 0/1, scores outside [0, 1].
+
+    Examples
+    --------
+    >>> ax = plot_scores_by_class([0, 0, 1, 1], [0.1, 0.4, 0.6, 0.9], threshold=0.5)
+    >>> len(ax.patches) > 0
+    True
+    >>> plt.close(ax.figure)
+    """
+    labels, scores = to_numpy("labels", labels).ravel(), to_numpy("scores", scores).ravel()
+    if labels.shape != scores.shape or not np.isin(labels, (0, 1)).all():
+        raise ValueError("labels must be 0/1, one per score")
+    if np.any((scores < 0) | (scores > 1)):
+        raise ValueError("scores must lie in [0, 1]")
+    bins = integer("bins", bins, minimum=1)
+    ax = _new_axes(ax, (4.5, 3.0))
+    for value, colour, name in ((0, "tab:green", "no lesion"), (1, "tab:red", "lesion")):
+        ax.hist(
+            scores[labels == value],
+            bins=bins,
+            range=(0, 1),
+            alpha=0.6,
+            color=colour,
+            label=f"truth: {name}",
+        )
+    if threshold is not None:
+        ax.axvline(threshold, color="k", ls="--", label=f"threshold {threshold:g}")
+    ax.set(xlabel="predicted probability of a lesion", ylabel="cases")
+    ax.legend()
+    return ax
+
+
+def plot_layer_parameters(rows, ax: Axes | None = None, outputs: bool = False) -> Axes:
+    """Bar chart of a network's layers: the parameters of each (dense layers in red).
+
+    Parameters
+    ----------
+    rows : list of dict
+        Rows of :func:`course.models.layer_table` (keys ``type``, ``params`` and ``numel``), in
+        the order of the layers.
+    ax : matplotlib Axes, optional
+    outputs : bool, default False
+        Also draw, behind the parameters, the number of values each layer outputs, and name
+        every bar by its layer type.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The counts on a log scale.
+
+    Raises
+    ------
+    ValueError
+        No rows, or rows without the keys of :func:`~course.models.layer_table`.
+
+    Examples
+    --------
+    >>> rows = [{"type": "Conv2d", "params": 156, "numel": 4704},
+    ...         {"type": "Linear", "params": 48120, "numel": 120}]
+    >>> ax = plot_layer_parameters(rows, outputs=True)
+    >>> len(ax.patches)
+    4
+    >>> plt.close(ax.figure)
+    """
+    if not rows or not all({"type", "params", "numel"} <= set(r) for r in rows):
+        raise ValueError("rows must be a non-empty list of layer_table rows (type, params, numel)")
+    ax = _new_axes(ax, (8.0, 3.0))
+    x = np.arange(len(rows))
+    handles = []
+    if outputs:
+        ax.bar(x, [r["numel"] for r in rows], color="tab:blue")
+        handles.append(Patch(color="tab:blue", label="values in the layer's output"))
+    colours = ["tab:red" if r["type"] == "Linear" else "tab:orange" for r in rows]
+    ax.bar(x, [r["params"] for r in rows], width=0.4 if outputs else 0.8, color=colours)
+    handles += [
+        Patch(color="tab:orange", label="parameters: convolution, batch norm"),
+        Patch(color="tab:red", label="parameters: fully connected"),
+    ]
+    ax.set(yscale="log", ylabel="count (log scale)", xlim=(-0.6, len(rows) - 0.4))
+    if outputs:
+        ax.set_xticks(x, [r["type"] for r in rows], rotation=45, ha="right")
+    else:
+        ax.set_xlabel("layer with parameters, from input to output")
+    ax.legend(handles=handles, fontsize="small")
+    return ax
+
+
+def plot_parameter_split(
+    totals: dict[str, int], dense: dict[str, int], ax: Axes | None = None, notes=None
+) -> Axes:
+    """Stacked bars per network: parameters of the convolutions and of the dense layers.
+
+    Parameters
+    ----------
+    totals : dict of str to int
+        All parameters of each network, in the order to draw.
+    dense : dict of str to int
+        The parameters of its fully connected layers (same keys, at most the total).
+    ax : matplotlib Axes, optional
+    notes : dict of str to str, optional
+        A second line under a network's name (e.g. its year).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        In millions of parameters, each bar labelled with its total.
+
+    Raises
+    ------
+    ValueError
+        Keys that differ, or a dense count above the total.
+
+    Examples
+    --------
+    >>> ax = plot_parameter_split({"A": 2_000_000, "B": 500_000}, {"A": 1_500_000, "B": 0})
+    >>> [t.get_text() for t in ax.texts]
+    ['2 M', '0.5 M']
+    >>> plt.close(ax.figure)
+    """
+    if set(totals) != set(dense) or any(dense[n] > totals[n] for n in totals):
+        raise ValueError("totals and dense must have the same networks, dense <= total")
+    names, notes = list(totals), notes or {}
+    ax = _new_axes(ax, (8.0, 3.0))
+    conv = np.array([totals[n] - dense[n] for n in names]) / 1e6
+    fc = np.array([dense[n] for n in names]) / 1e6
+    ax.bar(names, conv, color="tab:orange", label="convolutions (and batch norm)")
+    ax.bar(names, fc, bottom=conv, color="tab:red", label="fully connected layers")
+    for i, n in enumerate(names):
+        ax.text(i, (conv + fc)[i], f"{totals[n] / 1e6:.2g} M", ha="center", va="bottom")
+    ax.set_xticks(range(len(names)), [f"{n}\n{notes[n]}" if n in notes else n for n in names])
+    ax.set(ylabel="parameters (millions)")
+    ax.legend()
+    return ax
+
+
+def plot_displacement(
+    image, displacement, ax: Axes | None = None, step: int = 8, magnify: float = 1.0
+) -> Axes:
+    """Draw a displacement field as arrows over its image (registration, lecture 09).
+
+    Parameters
+    ----------
+    image : array or tensor, 2D (H, W)
+    displacement : array or tensor of shape (2, H, W)
+        :math:`(u_x, u_y)` in pixels at every pixel: ``u_x`` along the columns, ``u_y`` along
+        the rows.
+    ax : matplotlib Axes, optional
+    step : int, default 8
+        One arrow every ``step`` pixels along each axis.
+    magnify : float, default 1.0
+        Arrows drawn ``magnify`` times longer than the displacement (for small fields).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Raises
+    ------
+    ValueError
+        A field whose shape is not ``(2, H, W)`` for the image, a ``step`` below 1.
+
+    Examples
+    --------
+    >>> ax = plot_displacement(np.zeros((16, 16)), np.ones((2, 16, 16)), step=4)
+    >>> len(ax.collections)
+    1
+    >>> plt.close(ax.figure)
+    """
+    image = _as_image(image)
+    field = to_numpy("displacement", displacement).astype(float)
+    if field.shape != (2, *image.shape[:2]):
+        raise ValueError(
+            f"displacement must have shape (2, {image.shape[0]}, {image.shape[1]}), "
+            f"got {field.shape}"
+        )
+    step = integer("step", step, minimum=1)
+    ax = _new_axes(ax, (3.5, 3.5))
+    ax.imshow(image, cmap="gray")
+    rows, cols = np.mgrid[0 : image.shape[0] : step, 0 : image.shape[1] : step]
+    ax.quiver(
+        cols,
+        rows,
+        field[0, ::step, ::step],
+        field[1, ::step, ::step],
+        color="yellow",
+        angles="xy",
+        scale_units="xy",
+        scale=1 / magnify,
+    )
+    ax.set_axis_off()
+    return ax
+
+
+def show_restoration(
+    reference,
+    estimates: dict,
+    window: tuple[float, float],
+    error_max: float,
+    reference_title: str = "reference",
+    unit: str = "",
+    size: float = 2.0,
+) -> Figure:
+    """Images restored by several methods beside their reference, and their absolute errors.
+
+    Row 1: each estimate, then the reference, in grey on the same ``window``. Row 2: under each
+    estimate its error :math:`|\\hat x - x|`, in viridis from 0 to ``error_max``.
+
+    Parameters
+    ----------
+    reference : 2D array or tensor
+    estimates : dict of str to 2D array or tensor
+        Title (e.g. the method and its PSNR) to image, each of the reference's shape.
+    window : (vmin, vmax)
+        Grey range of row 1, in the images' unit.
+    error_max : float
+        Top of the error colour bar.
+    reference_title : str, default "reference"
+    unit : str, optional
+        The images' unit, for the colour bars (e.g. "HU").
+    size : float, default 2.0
+        Side of one panel in inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        No estimates, shapes that differ, ``error_max <= 0``.
+
+    Examples
+    --------
+    >>> ref = np.zeros((8, 8))
+    >>> fig = show_restoration(ref, {"noisy": ref + 0.1}, window=(0, 1), error_max=0.2)
+    >>> len(fig.axes)  # 2 x 2 panels (one empty, hidden), 2 colour bars
+    6
+    >>> plt.close(fig)
+    """
+    reference = _as_image(reference, "reference")
+    images = {t: _as_image(e, f"estimates[{t!r}]") for t, e in estimates.items()}
+    if not images or any(e.shape != reference.shape for e in images.values()):
+        raise ValueError(f"give at least one estimate of the reference's shape {reference.shape}")
+    if not error_max > 0:
+        raise ValueError(f"error_max must be > 0, got {error_max!r}")
+    n = len(images) + 1
+    fig, axes = plt.subplots(2, n, figsize=(size * n + 1, 2 * size), layout="constrained")
+    for ax, (title, img) in zip(
+        axes[0], [*images.items(), (reference_title, reference)], strict=True
+    ):
+        grey = ax.imshow(img, cmap="gray", vmin=window[0], vmax=window[1])
+        ax.set_title(title)
+    for ax, img in zip(axes[1], images.values(), strict=False):  # the last panel stays empty
+        error = ax.imshow(np.abs(img - reference), cmap="viridis", vmin=0, vmax=error_max)
+        ax.set_title("|estimate - reference|")
+    for ax in axes.flat:
+        ax.set_axis_off()
+    suffix = f" ({unit})" if unit else ""
+    fig.colorbar(grey, ax=axes[0], fraction=0.03, label=f"intensity{suffix}")
+    fig.colorbar(error, ax=axes[1], fraction=0.03, label=f"absolute error{suffix}")
+    return fig
+
+
+# --- lectures 01-04: where a convolution's kernel goes, one image through several filters
+__all__ += ["plot_conv_positions", "show_filtered"]
+
+
+def plot_conv_positions(
+    width: int, kernel: int, stride: int = 1, padding: int = 0, ax: Axes | None = None
+) -> Axes:
+    """Draw where a ``kernel x kernel`` window goes on a ``width x width`` input.
+
+    The input (white) sits inside ``padding`` rings of zeros (grey); the window starts in the
+    top-left corner (shaded red) and moves by ``stride``. Each blue dot is the centre of one
+    position, one per output pixel, :math:`W_{out} \\times W_{out}` with
+
+    .. math:: W_{out} = \\left\\lfloor \\frac{W - K + 2P}{S} \\right\\rfloor + 1
+
+    (:func:`course.arithmetic.conv_output_size`; Dumoulin & Visin, "A guide to convolution
+    arithmetic for deep learning", arXiv:1603.07285, 2016).
+
+    Parameters
+    ----------
+    width, kernel : int
+        Input side ``W >= 1`` and kernel side ``K >= 1``, in pixels.
+    stride : int, default 1
+        Step ``S >= 1`` between positions.
+    padding : int, default 0
+        Rings of zeros ``P >= 0`` around the input.
+    ax : matplotlib Axes, optional
+        Draw there; a new figure otherwise.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The blue dots are ``ax.lines[0]``.
+
+    Raises
+    ------
+    TypeError
+        A non-integer argument.
+    ValueError
+        A negative or zero size, or a kernel larger than the padded input.
+
+    Examples
+    --------
+    >>> ax = plot_conv_positions(7, 3, stride=2)
+    >>> len(ax.lines[0].get_xdata()), ax.get_title()
+    (9, 'W=7, K=3, S=2, P=0: 3x3 output')
+    >>> plt.close(ax.figure)
+    """
+    width = integer("width", width, minimum=1)
+    kernel = integer("kernel", kernel, minimum=1)
+    stride = integer("stride", stride, minimum=1)
+    padding = integer("padding", padding, minimum=0)
+    size = width + 2 * padding
+    if kernel > size:
+        raise ValueError(f"kernel ({kernel}) is larger than the padded input ({size} pixels)")
+    n_out = (size - kernel) // stride + 1
+    grid = np.full((size, size), 0.35)
+    grid[padding : padding + width, padding : padding + width] = 0
+    if ax is None:
+        _, ax = plt.subplots(figsize=(3.2, 3.4), layout="constrained")
+    ax.imshow(grid, cmap="Greys", vmin=0, vmax=1)
+    ax.set_xticks(np.arange(-0.5, size), minor=True)
+    ax.set_yticks(np.arange(-0.5, size), minor=True)
+    ax.grid(which="minor", color="grey", lw=0.5)
+    ax.tick_params(which="both", length=0, labelbottom=False, labelleft=False)
+    centres = np.arange(n_out) * stride + (kernel - 1) / 2
+    columns, rows = np.meshgrid(centres, centres)
+    ax.plot(columns.ravel(), rows.ravel(), "o", color="tab:blue", ms=5)
+    ax.add_patch(Rectangle((-0.5, -0.5), kernel, kernel, facecolor="red", alpha=0.3))
+    ax.set_title(f"W={width}, K={kernel}, S={stride}, P={padding}: {n_out}x{n_out} output")
+    ax.set_xlabel("column (one square = one pixel)")
+    ax.set_ylabel("row")
+    return ax
+
+
+def show_filtered(
+    image,
+    filtered: dict,
+    title: str = "input",
+    ncols: int = 4,
+    size: float = 2.2,
+    signed: Sequence[str] | None = None,
+):
+    """Show an image and filtered versions of it, each in the colour map its values call for.
+
+    The first panel is the input in grey; then one panel per entry of ``filtered`` (its key is
+    the title), drawn by the kind of its values:
+
+    - boolean (e.g. an edge map): grey, black = False, white = True, no colour bar;
+    - signed (by default: some value < 0, e.g. a Sobel or Laplacian response): the diverging
+      ``RdBu_r`` centred on 0 (blue < 0 < red), clipped at the 99th percentile of ``|value|``
+      so that a few extreme pixels do not wash out the rest;
+    - non-negative (a blurred image, a gradient magnitude): grey from 0 to the 99th
+      percentile (the input: grey over its own range).
+
+    Parameters
+    ----------
+    image : array_like or tensor, shape (H, W)
+    filtered : dict of str to array_like, each (H, W)
+        The filtered images, by title.
+    title : str, default "input"
+        Title of the first panel.
+    ncols : int, default 4
+        Panels per row.
+    size : float, default 2.2
+        Width of one panel in inches.
+    signed : sequence of str, optional
+        The keys to draw as signed responses; by default those with a negative value (a
+        sharpened image overshoots below 0 at edges but is still an image: leave it out).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        With one Axes per panel, and one colour bar per panel that is not boolean.
+
+    Raises
+    ------
+    ValueError
+        ``filtered`` empty, or an image that is not 2D.
+
+    Examples
+    --------
+    >>> x = np.zeros((8, 8)); x[:, 4:] = 1.0
+    >>> fig = show_filtered(x, {"edge": np.diff(x, axis=1, prepend=0), "mask": x > 0})
+    >>> [ax.get_title() for ax in fig.axes[:3]], len(fig.axes)  # 3 panels, 2 colour bars
+    (['input', 'edge', 'mask'], 5)
+    >>> plt.close(fig)
+    """
+    panels, boolean = {title: _as_image(image, "image")}, {title: False}
+    for key, value in dict(filtered).items():
+        array = to_numpy(f"filtered[{key!r}]", value)
+        panels[str(key)], boolean[str(key)] = (
+            _as_image(array, f"filtered[{key!r}]"),
+            array.dtype == bool,
+        )
+    if len(panels) < 2:
+        raise ValueError("filtered is empty: give at least one filtered image")
+    if any(p.ndim != 2 for p in panels.values()):
+        raise ValueError("show_filtered shows 2D (H, W) images only")
+    ncols = min(integer("ncols", ncols, minimum=1), len(panels))
+    nrows = -(-len(panels) // ncols)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(size * ncols, 0.95 * size * nrows), layout="constrained"
+    )
+    axes = np.atleast_1d(axes).ravel()
+    for ax, (name, data) in zip(axes, panels.items(), strict=False):
+        ax.set_title(name)
+        ax.set_axis_off()
+        if boolean[name]:
+            ax.imshow(data, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+            continue
+        top = float(np.percentile(np.abs(data), 99)) or 1.0
+        diverging = bool(data.min() < 0) if signed is None else name in signed
+        limits = (-top, top) if diverging else (None, None) if name == title else (0, top)
+        shown = ax.imshow(
+            data,
+            cmap="RdBu_r" if diverging else "gray",
+            vmin=limits[0],
+            vmax=limits[1],
+            interpolation="nearest",
+        )
+        fig.colorbar(shown, ax=ax, fraction=0.046, label="response" if diverging else "value")
+    for ax in axes[len(panels) :]:
+        fig.delaxes(ax)
+    return fig

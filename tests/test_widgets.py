@@ -6,7 +6,10 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import sys  # noqa: E402
+
 import ipywidgets as widgets  # noqa: E402
+import matplotlib.figure  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
@@ -17,6 +20,8 @@ from course import widgets as w  # noqa: E402
 from course.io.dicom import WINDOW_PRESETS  # noqa: E402
 from course.physics.ct import circle_mask  # noqa: E402
 from course.physics.phantoms import random_phantom, shepp_logan  # noqa: E402
+from course.widgets import _common  # noqa: E402
+from course.widgets.windowing import _window_settings  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -282,7 +287,7 @@ def test_kspace_explorer_builds_and_survives_bad_settings(capsys):
     c["centre"].value = 0.5  # above the 1 / R budget: a message, not an exception
     c["R"].value = 2.0
     fig = w._kspace_figure(shepp_logan(32), 4, 0.1, "random", 0)
-    assert len(fig.axes) == 8 and "RMSE" in fig.axes[3].get_title()
+    assert len(fig.axes) == 7 and "RMSE" in fig.axes[3].get_title()  # 4 panels, 3 colour bars
 
 
 # ---------------------------------------------------------------------------------------------
@@ -410,3 +415,111 @@ def test_augmentation_explorer_builds_and_updates(ct_pair):
     assert len(fig.axes) == 4 and "elastic" in fig.axes[1].get_title()
     with pytest.raises(ValueError, match="mask has shape"):
         w.augmentation_explorer(image, mask[1:])
+
+
+# ---------------------------------------------------------------------------------------------
+# Static views: the same figure at fixed settings, shown before the widget (or instead of it)
+# ---------------------------------------------------------------------------------------------
+def test_static_grid_one_cell_per_setting():
+    drawn = []
+
+    def draw(fig, value):
+        drawn.append(value)
+        fig.subplots(1, 2)[0].plot([0, value])
+
+    grid = _common._static_grid(draw, [{"value": v} for v in (1, 2, 3)], ncols=2, caption="c")
+    assert drawn == [1, 2, 3]
+    assert len(grid.subfigs) == 3 and len(grid.axes) == 6  # no empty fourth cell
+    assert grid.get_suptitle() == "c"
+    assert tuple(grid.get_size_inches()) == pytest.approx((2 * 9.0, 2 * 2.4))
+    assert plt.get_fignums() == []  # not a pyplot figure: the notebook does not show it twice
+    with pytest.raises(ValueError, match="settings"):
+        _common._static_grid(draw, [])
+    with pytest.raises(ValueError, match="ncols"):
+        _common._static_grid(draw, [{"value": 1}], ncols=0)
+
+
+def window_volume():
+    return np.random.default_rng(3).uniform(-1000, 1500, size=(4, 16, 16))
+
+
+#: explorer, its input, the panels of one figure, how many settings its static view shows, and
+#: a control to move (description, new value)
+EXPLORERS = {
+    "window": (w.window_level_explorer, lambda: (window_volume(),), 3, 4, ("preset", "bone")),
+    "fbp": (w.fbp_explorer, lambda: (shepp_logan(32),), 6, 3, ("angles", 8)),
+    "kspace": (w.kspace_explorer, lambda: (shepp_logan(32),), 7, 3, ("R", 2.0)),
+    "kernel": (w.kernel_explorer, lambda: (shepp_logan(32),), 6, 3, ("kernel", "Laplacian")),
+    "augmentation": (
+        w.augmentation_explorer,
+        lambda: random_phantom(32, seed=0, n_lesions=2),
+        4,
+        4,
+        ("transform", "blur"),
+    ),
+}
+
+
+@pytest.fixture
+def notebook(monkeypatch):
+    """Pretend a notebook kernel runs the explorers; collect what they display."""
+    shown = []
+    monkeypatch.setattr(_common, "_in_ipython", lambda: True)
+    monkeypatch.setattr(_common, "_display", shown.append)
+    return shown
+
+
+def grids(shown):
+    return [f for f in shown if isinstance(f, matplotlib.figure.Figure) and f.subfigs]
+
+
+@pytest.mark.parametrize("name", EXPLORERS)
+def test_explorer_in_a_notebook_shows_its_static_view_then_returns_the_widget(
+    name, notebook, capsys
+):
+    explorer, inputs, panels, settings, (control, value) = EXPLORERS[name]
+    widget = explorer(*inputs())
+    assert isinstance(widget, widgets.VBox)
+    assert len(notebook) == 1, "the static view only: it already shows the starting setting"
+    grid = grids(notebook)[0]
+    assert len(grid.subfigs) == settings
+    assert all(len(cell.axes) == panels for cell in grid.subfigs)  # the explorer's figure
+    assert grid.get_suptitle().startswith("Static view")
+    assert _common._LAZY_HINT in capsys.readouterr().out
+    controls(widget)[control].value = value  # a control moves: the widget draws
+    assert len(notebook) >= 2 and not grids(notebook[1:])  # a preset also moves two sliders
+    assert all(len(fig.axes) == panels for fig in notebook[1:])
+    notebook.clear()
+    explorer(*inputs(), static=False)  # no static view: the widget draws at once
+    assert len(notebook) == 1 and not grids(notebook)
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize("name", EXPLORERS)
+def test_explorer_outside_a_notebook_draws_no_static_view(name, monkeypatch):
+    drawn = []
+    monkeypatch.setattr(_common, "_static_grid", lambda *a, **k: drawn.append(a))
+    explorer, inputs, *_ = EXPLORERS[name]
+    assert isinstance(explorer(*inputs()), widgets.VBox)
+    assert drawn == []  # a script or a test: nowhere to show it, no time spent on it
+
+
+@pytest.mark.parametrize("name", EXPLORERS)
+def test_explorer_without_ipywidgets_or_ipython_returns_the_static_view(name, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ipywidgets", None)  # import ipywidgets -> ImportError
+    monkeypatch.setitem(sys.modules, "IPython", None)
+    explorer, inputs, panels, settings, _ = EXPLORERS[name]
+    grid = explorer(*inputs())
+    assert isinstance(grid, matplotlib.figure.Figure)
+    assert len(grid.subfigs) == settings
+    assert all(len(cell.axes) == panels for cell in grid.subfigs)
+    assert "install ipywidgets" in grid.get_suptitle()
+
+
+def test_static_view_windows():
+    ct = _window_settings(window_volume())
+    assert [(s["level"], s["width"]) for s in ct] == [
+        WINDOW_PRESETS[n] for n in ("lung", "soft_tissue", "bone", "brain")
+    ]
+    other = _window_settings(np.linspace(0, 400, 64).reshape(8, 8))  # not CT: its own range
+    assert [(s["level"], s["width"]) for s in other] == [(200, 400), (200, 200), (200, 100)]

@@ -8,6 +8,11 @@ Each explorer is split in two:
 * an **explorer** (``*_explorer``) that only wires :mod:`ipywidgets` sliders and drop-downs to
   that function and redraws a Matplotlib figure when a control moves. It returns the widget
   (a :class:`ipywidgets.VBox`); show it by making it the last expression of a notebook cell.
+  In a notebook it first displays a **static view**, the same figure at 3 or 4 fixed
+  settings (the controls' starting values among them), which a stored notebook keeps where
+  widgets cannot run (GitHub, a static HTML page); the widget then draws when a control moves.
+  ``static=False`` leaves the static view out and draws at once. Without :mod:`ipywidgets` an
+  explorer returns the static view alone (a :class:`matplotlib.figure.Figure`).
 
 ============================  ==================================================================
 update function               what it shows
@@ -23,7 +28,7 @@ One module per lecture topic, all re-exported here (import from :mod:`course.wid
 :mod:`~course.widgets.windowing` (lecture 01), :mod:`~course.widgets.ct` (02),
 :mod:`~course.widgets.mri` (03), :mod:`~course.widgets.kernels` (04) and
 :mod:`~course.widgets.augmentation` (08); the shared plumbing (argument checks, control layout,
-drawing only under a notebook kernel) is in ``course.widgets._common``.
+the static views, drawing only under a notebook kernel) is in ``course.widgets._common``.
 
 >>> image = np.zeros((32, 32)); image[8:24, 12:20] = 1.0
 >>> kernel_view(image, "Sobel x")[16, 10:14]  # the left edge of the bar, 1 + 2 + 1

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from course._validate import choice, integer, number
-from course.widgets._common import _explorer, _real_image, _row, _style
+from course.widgets._common import _explorer, _figure, _present, _real_image, _row, _style
 
 __all__ = ["AUGMENTATIONS", "augmentation_view", "augmentation_explorer"]
 
@@ -136,9 +136,7 @@ def _augment(x: np.ndarray, mask, name: str, s: float, rng: np.random.Generator)
     return aug.random_erasing(x, mask, rng, size=0.5 * s, value=float(x.min()))
 
 
-def _augmentation_figure(image, mask, name, strength, seed):
-    import matplotlib.pyplot as plt
-
+def _augmentation_figure(image, mask, name, strength, seed=0, fig=None):
     new_image, new_mask = augmentation_view(image, mask, name, strength, seed)
     x = np.asarray(image, dtype=float)
     if x.ndim == 3:  # a volume: show its middle slice
@@ -146,34 +144,47 @@ def _augmentation_figure(image, mask, name, strength, seed):
         if mask is not None:
             mask, new_mask = np.asarray(mask)[len(mask) // 2], new_mask[len(new_mask) // 2]
     lo, hi = float(x.min()), float(x.max())
-    fig, axes = plt.subplots(1, 2, figsize=(8.5, 3.8))
+    fig = _figure(fig, (8.0, 3.4))
+    axes = fig.subplots(1, 2)
     for ax, img, m, title in (
         (axes[0], x, mask, "original"),
         (axes[1], new_image, new_mask, f"{name}, strength {strength:.2f}, seed {seed}"),
     ):
-        im = ax.imshow(img, cmap="gray", vmin=lo, vmax=hi)
+        im = ax.imshow(img, cmap="gray", vmin=lo, vmax=hi, interpolation="nearest")
         if m is not None and np.any(m):
             ax.contour(np.asarray(m, dtype=float), levels=[0.5], colors="red", linewidths=1.2)
         ax.set_title(title, fontsize=9)
-        ax.set_xlabel("column")
-        ax.set_ylabel("row")
-        fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
-    fig.tight_layout()
+        ax.set_xlabel("column (pixel)")
+        ax.set_ylabel("row (pixel)")
+        fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="intensity")
     return fig
 
 
-def augmentation_explorer(image, mask=None):
+#: The static view of :func:`augmentation_explorer`: two geometric, two intensity transforms.
+_AUGMENTATION_SETTINGS = tuple(
+    {"name": name, "strength": 0.5} for name in ("affine", "elastic", "gamma", "noise")
+)
+
+
+def augmentation_explorer(image, mask=None, *, static: bool = True):
     """A drop-down of transforms, a strength slider and a seed slider; the mask is drawn as a
     red contour on the original and on the augmented image (:func:`augmentation_view`).
+
+    In a notebook the explorer first displays a static view, the figure for the affine,
+    elastic, gamma and noise transforms at strength 0.5 (seed 0), which stays visible where
+    widgets cannot run (e.g. on GitHub).
 
     Parameters
     ----------
     image : array_like, shape (H, W) (a volume shows its middle slice)
     mask : array_like of the image's shape, optional
+    static : bool, default True
+        Display the static view first (in a notebook).
 
     Returns
     -------
     ipywidgets.VBox
+        Without :mod:`ipywidgets`: the static view, a :class:`matplotlib.figure.Figure`.
 
     Raises
     ------
@@ -186,28 +197,36 @@ def augmentation_explorer(image, mask=None):
     >>> [c.description for c in w.children[0].children]
     ['transform', 'strength', 'seed']
     """
-    import ipywidgets as widgets
-
     x = _real_image(image, "image", (2, 3))
     m = None if mask is None else np.asarray(mask)
     augmentation_view(x, m, "flip", 0.0)  # validates the shapes
-    style = _style()
-    name = widgets.Dropdown(options=list(AUGMENTATIONS), value="affine", description="transform")
-    strength = widgets.FloatSlider(
-        value=0.5,
-        min=0,
-        max=1,
-        step=0.05,
-        description="strength",
-        continuous_update=False,
-        style=style,
-    )
-    seed = widgets.IntSlider(
-        value=0, min=0, max=20, description="seed", continuous_update=False, style=style
-    )
 
-    def draw(name, strength, seed):
-        return _augmentation_figure(x, m, name, strength, seed)
+    def draw(name, strength, seed=0, fig=None):
+        return _augmentation_figure(x, m, name, strength, seed, fig)
 
-    controls = {"name": name, "strength": strength, "seed": seed}
-    return _explorer(controls, draw, [_row([name, strength, seed])])
+    def build(lazy=False):
+        import ipywidgets as widgets
+
+        style = _style()
+        name = widgets.Dropdown(
+            options=list(AUGMENTATIONS), value="affine", description="transform"
+        )
+        strength = widgets.FloatSlider(
+            value=0.5,
+            min=0,
+            max=1,
+            step=0.05,
+            description="strength",
+            continuous_update=False,
+            style=style,
+        )
+        seed = widgets.IntSlider(
+            value=0, min=0, max=20, description="seed", continuous_update=False, style=style
+        )
+        controls = {"name": name, "strength": strength, "seed": seed}
+        return _explorer(controls, draw, [_row([name, strength, seed])], lazy)
+
+    what = "affine, elastic, gamma and noise at strength 0.5, seed 0"
+    return _present(
+        build, draw, _AUGMENTATION_SETTINGS, static=static, what=what, ncols=2, size=(4.75, 2.2)
+    )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from course.widgets._common import _explorer, _real_image
+from course.widgets._common import _explorer, _figure, _present, _real_image
 
 __all__ = ["KERNELS", "kernel_view", "kernel_explorer"]
 
@@ -101,52 +101,70 @@ def kernel_view(image, kernel_name: str) -> np.ndarray:
     return conv2d(x[None, None], weight, padding="same")[0, 0]
 
 
-def _kernel_figure(image, kernel_name):
-    import matplotlib.pyplot as plt
-
+def _kernel_figure(image, kernel_name, fig=None):
     key = _kernel_key(kernel_name)
     kernel = KERNELS[key]
     out = kernel_view(image, key)
     x = np.asarray(image, dtype=float)
-    fig, axes = plt.subplots(1, 3, figsize=(11, 3.6), gridspec_kw={"width_ratios": [1, 0.8, 1]})
-    im = axes[0].imshow(x, cmap="gray")
-    axes[0].set_title("input")
-    fig.colorbar(im, ax=axes[0], fraction=0.046, pad=0.04)
+    fig = _figure(fig, (9.0, 2.9))
+    axes = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1, 0.8, 1]})
+    im = axes[0].imshow(x, cmap="gray", interpolation="nearest")
+    axes[0].set_title("input", fontsize=9)
+    fig.colorbar(im, ax=axes[0], fraction=0.046, pad=0.04, label="intensity")
     bound = float(np.abs(kernel).max())
     im = axes[1].imshow(kernel, cmap="RdBu_r", vmin=-bound, vmax=bound)
+    small = kernel.shape[0] <= 3  # 5 x 5 cells are too small for 3 digits at this size
     for (i, j), v in np.ndenumerate(kernel):
-        axes[1].text(j, i, f"{v:.2g}", ha="center", va="center", fontsize=8)
-    axes[1].set_title(f"kernel: {key}")
+        text = f"{v:.2g}" if small else f"{v:.2f}".replace("0.", ".")
+        axes[1].text(j, i, text, ha="center", va="center", fontsize=7 if small else 5.5)
+    axes[1].set_title(f"kernel: {key}", fontsize=9)
     axes[1].set_xticks(range(kernel.shape[1]))
     axes[1].set_yticks(range(kernel.shape[0]))
-    fig.colorbar(im, ax=axes[1], fraction=0.046, pad=0.04)
+    axes[1].set_xlabel("kernel column j")
+    axes[1].set_ylabel("kernel row i")
+    fig.colorbar(im, ax=axes[1], fraction=0.046, pad=0.04, label="weight")
     signed = out.min() < 0
     limit = float(np.abs(out).max()) or 1.0
     im = axes[2].imshow(
         out,
-        cmap="RdBu_r" if signed else "gray",
+        cmap="RdBu_r" if signed else "gray",  # signed responses: blue < 0 < red
         vmin=-limit if signed else None,
         vmax=limit if signed else None,
+        interpolation="nearest",
     )
-    axes[2].set_title("output (cross-correlation, 'same')")
-    fig.colorbar(im, ax=axes[2], fraction=0.046, pad=0.04)
+    axes[2].set_title("output (cross-correlation, 'same')", fontsize=9)
+    fig.colorbar(im, ax=axes[2], fraction=0.046, pad=0.04, label="response")
     for ax in (axes[0], axes[2]):
-        ax.set_xlabel("column")
-        ax.set_ylabel("row")
-    fig.tight_layout()
+        ax.set_xlabel("column (pixel)")
+        ax.set_ylabel("row (pixel)")
     return fig
 
 
-def kernel_explorer(image):
+#: The static view of :func:`kernel_explorer`: a blur, a first and a second derivative.
+_KERNEL_SETTINGS = (
+    {"kernel_name": "Gaussian blur"},
+    {"kernel_name": "Sobel x"},
+    {"kernel_name": "Laplacian"},
+)
+
+
+def kernel_explorer(image, *, static: bool = True):
     """A drop-down of :data:`KERNELS`: the input, the kernel with its weights, and the output.
+
+    In a notebook the explorer first displays a static view, the figure for the Gaussian blur,
+    Sobel x and Laplacian kernels, which stays visible where widgets cannot run (e.g. on
+    GitHub).
 
     Parameters
     ----------
     image : array_like, shape (H, W)
+    static : bool, default True
+        Display the static view first (in a notebook).
 
     Returns
     -------
     ipywidgets.VBox
+        Without :mod:`ipywidgets`: the static view, a :class:`matplotlib.figure.Figure`.
 
     Raises
     ------
@@ -159,12 +177,16 @@ def kernel_explorer(image):
     >>> w.children[0].options[:3]
     ('identity', 'box blur 3x3', 'Gaussian blur')
     """
-    import ipywidgets as widgets
-
     x = _real_image(image, "image", (2,))
-    name = widgets.Dropdown(options=list(KERNELS), value="Sobel x", description="kernel")
 
-    def draw(kernel_name):
-        return _kernel_figure(x, kernel_name)
+    def draw(kernel_name, fig=None):
+        return _kernel_figure(x, kernel_name, fig)
 
-    return _explorer({"kernel_name": name}, draw, [name])
+    def build(lazy=False):
+        import ipywidgets as widgets
+
+        name = widgets.Dropdown(options=list(KERNELS), value="Sobel x", description="kernel")
+        return _explorer({"kernel_name": name}, draw, [name], lazy)
+
+    what = "Gaussian blur, Sobel x and Laplacian"
+    return _present(build, draw, _KERNEL_SETTINGS, static=static, what=what, size=(8.0, 2.0))

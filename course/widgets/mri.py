@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from course._validate import choice, integer, number
-from course.widgets._common import _explorer, _row, _style, _wide
+from course.widgets._common import _explorer, _figure, _present, _row, _style, _wide
 
 __all__ = ["kspace_view", "kspace_explorer"]
 
@@ -111,46 +111,59 @@ def kspace_view(
     }
 
 
-def _kspace_figure(image, acceleration, center_fraction, mask_kind, seed):
-    import matplotlib.pyplot as plt
-
+def _kspace_figure(image, acceleration, center_fraction, mask_kind, seed=0, fig=None):
     result = kspace_view(image, acceleration, center_fraction, mask_kind, seed)
     reference = np.abs(np.asarray(image))
     hi = float(reference.max()) or 1.0
-    fig, axes = plt.subplots(1, 4, figsize=(13, 3.4))
+    fig = _figure(fig, (9.5, 2.6))
+    axes = fig.subplots(1, 4)
     panels = [
-        (result["mask"], f"mask, R = {result['acceleration']:.2f}", "gray", (0, 1), "sampled"),
-        (result["kspace"], "log(1 + |masked k-space|)", "gray", (None, None), "log magnitude"),
-        (result["zero_filled"], "zero-filled reconstruction", "gray", (0, hi), "intensity"),
-        (result["error"], f"|error|, RMSE {result['rmse']:.3g}", "magma", (0, hi / 2), "|error|"),
+        (result["mask"], f"mask: R = {result['acceleration']:.2f}, {mask_kind}", "gray", (0, 1)),
+        (result["kspace"], "masked k-space", "gray", (None, None)),
+        (result["zero_filled"], "zero-filled", "gray", (0, hi)),
+        (result["error"], f"|error|, RMSE {result['rmse']:.3g}", "viridis", (0, hi / 2)),
     ]
-    for ax, (data, title, cmap, (vmin, vmax), label) in zip(axes, panels, strict=True):
-        im = ax.imshow(data, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
-        ax.set_title(title, fontsize=9)
-        fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label=label)
+    for ax, (data, title, cmap, (vmin, vmax)) in zip(axes, panels, strict=True):
+        ax.imshow(data, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
+        ax.set_title(title, fontsize=8)
+    for ax, label in zip(axes[1:], ["log(1 + |y|)", "intensity", "|error|"], strict=True):
+        fig.colorbar(ax.images[0], ax=ax, fraction=0.046, pad=0.04, label=label)
+    axes[0].set_ylabel("k_x (readout row)")
+    axes[2].set_ylabel("row (pixel)")
     for ax in axes[:2]:
-        ax.set_xlabel("k_x (phase-encoding column)")
-        ax.set_ylabel("k_y")
+        ax.set_xlabel("k_y (phase-enc. column)")
     for ax in axes[2:]:
-        ax.set_xlabel("x")
-        ax.set_ylabel("y")
-    fig.tight_layout()
+        ax.set_xlabel("column (pixel)")
     return fig
 
 
-def kspace_explorer(image):
+#: The static view of :func:`kspace_explorer`: coherent aliasing, then random masks at R = 4, 8.
+_KSPACE_SETTINGS = (
+    {"acceleration": 4, "center_fraction": 0.0, "mask_kind": "equispaced"},
+    {"acceleration": 4, "center_fraction": 0.08, "mask_kind": "random"},
+    {"acceleration": 8, "center_fraction": 0.08, "mask_kind": "random"},
+)
+
+
+def kspace_explorer(image, *, static: bool = True):
     """Sliders for the acceleration and the centre fraction, drop-downs for the mask kind.
 
     Shows the mask, the masked k-space, the zero-filled reconstruction and its error
     (:func:`kspace_view`). A setting whose centre exceeds the ``W / R`` budget prints why.
+    In a notebook the explorer first displays a static view, the figure for an equispaced mask
+    at ``R = 4`` without centre and random masks at ``R = 4`` and ``8`` with an 8 % centre,
+    which stays visible where widgets cannot run (e.g. on GitHub).
 
     Parameters
     ----------
     image : array_like, shape (H, W)
+    static : bool, default True
+        Display the static view first (in a notebook).
 
     Returns
     -------
     ipywidgets.VBox
+        Without :mod:`ipywidgets`: the static view, a :class:`matplotlib.figure.Figure`.
 
     Raises
     ------
@@ -163,10 +176,27 @@ def kspace_explorer(image):
     >>> [c.description for c in w.children[0].children]
     ['R', 'centre', 'mask', 'seed']
     """
-    import ipywidgets as widgets
-
     x = np.asarray(image.detach().cpu().numpy() if hasattr(image, "detach") else image)
     kspace_view(x, 1, 0.0)  # validates the image
+
+    def draw(acceleration, center_fraction, mask_kind, seed=0, fig=None):
+        return _kspace_figure(x, acceleration, center_fraction, mask_kind, seed, fig)
+
+    what = "equispaced R = 4 without centre, random R = 4 and 8 with an 8 % centre"
+    return _present(
+        lambda lazy: _kspace_widget(draw, lazy),
+        draw,
+        _KSPACE_SETTINGS,
+        static=static,
+        what=what,
+        size=(9.0, 1.9),
+    )
+
+
+def _kspace_widget(draw, lazy=False):
+    """The controls of :func:`kspace_explorer`, wired to ``draw``."""
+    import ipywidgets as widgets
+
     style = _style()
     acceleration = widgets.FloatSlider(
         value=4, min=1, max=12, step=0.5, description="R", continuous_update=False, style=style
@@ -191,8 +221,4 @@ def kspace_explorer(image):
         "mask_kind": kind,
         "seed": seed,
     }
-
-    def draw(acceleration, center_fraction, mask_kind, seed):
-        return _kspace_figure(x, acceleration, center_fraction, mask_kind, seed)
-
-    return _explorer(controls, draw, [_row([acceleration, center, kind, seed])])
+    return _explorer(controls, draw, [_row([acceleration, center, kind, seed])], lazy)

@@ -15,7 +15,16 @@ import math
 import numpy as np
 
 from course._validate import integer, number
-from course.widgets._common import _explorer, _real_image, _round_step, _row, _style, _wide
+from course.widgets._common import (
+    _explorer,
+    _figure,
+    _present,
+    _real_image,
+    _round_step,
+    _row,
+    _style,
+    _wide,
+)
 
 __all__ = ["window_level_view", "window_level_explorer"]
 
@@ -78,55 +87,71 @@ def window_level_view(volume_hu, level: float, width: float, slice_index: int | 
     return window(image, level, width)
 
 
-def _window_figure(volume, level, width, slice_index=None, preset="custom"):
-    import matplotlib.pyplot as plt
+def _window_figure(volume, level, width, slice_index=None, preset="custom", fig=None):
+    from matplotlib.ticker import NullFormatter
 
     shown = window_level_view(volume, level, width, slice_index)
-    image = (
-        volume
-        if volume.ndim == 2
-        else volume[volume.shape[0] // 2 if slice_index is None else slice_index]
-    )
+    index = volume.shape[0] // 2 if slice_index is None else slice_index
+    image = volume if volume.ndim == 2 else volume[index]
     low, high = level - width / 2, level + width / 2
-    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(9, 3.8), gridspec_kw={"width_ratios": [1, 1.2]})
-    im = ax0.imshow(shown, cmap="gray", vmin=0, vmax=1)
-    where = (
-        ""
-        if volume.ndim == 2
-        else f", slice {slice_index if slice_index is not None else volume.shape[0] // 2}"
-    )
+    fig = _figure(fig, (8.5, 3.3))
+    ax0, ax1 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.2]})
+    im = ax0.imshow(shown, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    where = "" if volume.ndim == 2 else f", slice {index}"
     ax0.set_title(f"L = {level:g}, W = {width:g} ({preset}{where})", fontsize=9)
-    ax0.set_xlabel("column")
-    ax0.set_ylabel("row")
+    ax0.set_xlabel("column (pixel)")
+    ax0.set_ylabel("row (pixel)")
     bar = fig.colorbar(im, ax=ax0, fraction=0.046, pad=0.04, ticks=[0, 0.5, 1])
     bar.ax.set_yticklabels([f"{low:g}", f"{level:g}", f"{high:g}"])
-    bar.set_label("HU (black -> white)")
+    bar.set_label("HU")
     ax1.hist(image.ravel(), bins=100, color="0.5", log=True)
-    ax1.axvspan(low, high, color="tab:orange", alpha=0.3, label="window [L - W/2, L + W/2]")
+    ax1.axvspan(low, high, color="tab:orange", alpha=0.3)
+    ax1.yaxis.set_minor_formatter(NullFormatter())
     ax1.set_xlabel("value (HU for CT)")
     ax1.set_ylabel("pixel count (log)")
-    ax1.set_title("histogram of the slice", fontsize=9)
-    ax1.legend(fontsize=8, loc="upper right")
-    fig.tight_layout()
+    ax1.set_title("histogram, window [L - W/2, L + W/2] shaded", fontsize=8)
     return fig
 
 
-def window_level_explorer(volume_hu):
+def _window_settings(volume: np.ndarray) -> list[dict]:
+    """The static view: four presets for CT (lung, soft tissue, bone, brain); otherwise the
+    full range, the middle half and the middle quarter of the data's range.
+    """
+    from course.io.dicom import WINDOW_PRESETS
+
+    if float(volume.min()) <= -500:
+        names = ("lung", "soft_tissue", "bone", "brain")
+        return [
+            {"level": WINDOW_PRESETS[n][0], "width": WINDOW_PRESETS[n][1], "preset": n}
+            for n in names
+        ]
+    low, high = float(volume.min()), float(volume.max())
+    span = (high - low) or 1.0
+    return [{"level": (low + high) / 2, "width": span / f} for f in (1, 2, 4)]
+
+
+def window_level_explorer(volume_hu, *, static: bool = True):
     """Sliders for window level and width, a preset drop-down and, for a volume, a slice slider.
 
     The figure shows the windowed slice (:func:`window_level_view`) and the histogram of the
     slice with the window shaded. The presets are :data:`course.io.dicom.WINDOW_PRESETS`.
+    In a notebook the explorer first displays a static view, the figure at four settings (for
+    CT the lung, soft-tissue, bone and brain presets, on the middle slice), which stays
+    visible where widgets cannot run (e.g. on GitHub).
 
     Parameters
     ----------
     volume_hu : array_like, shape (Y, X) or (Z, Y, X)
         In HU for CT (the initial window is then the soft-tissue preset); other data start with
         a window spanning their range.
+    static : bool, default True
+        Display the static view first (in a notebook).
 
     Returns
     -------
     ipywidgets.VBox
-        Controls and the figure; display it as the last expression of a cell.
+        Controls and the figure; display it as the last expression of a cell. Without
+        :mod:`ipywidgets`: the static view, a :class:`matplotlib.figure.Figure`.
 
     Raises
     ------
@@ -140,13 +165,18 @@ def window_level_explorer(volume_hu):
     ['preset', 'level', 'width', 'slice']
     """
     volume = _real_image(volume_hu, "volume_hu", (2, 3))
-    controls, row = _window_controls(volume, *_window_start(volume))
-    _link_preset(controls["preset"], controls["level"], controls["width"])
 
-    def draw(level, width, preset, slice_index=None):
-        return _window_figure(volume, level, width, slice_index, preset)
+    def draw(level, width, preset="custom", slice_index=None, fig=None):
+        return _window_figure(volume, level, width, slice_index, preset, fig)
 
-    return _explorer(controls, draw, [_row(row)])
+    def build(lazy=False):
+        controls, row = _window_controls(volume, *_window_start(volume))
+        _link_preset(controls["preset"], controls["level"], controls["width"])
+        return _explorer(controls, draw, [_row(row)], lazy)
+
+    settings = _window_settings(volume)
+    what = f"{len(settings)} windows" + (", middle slice" if volume.ndim == 3 else "")
+    return _present(build, draw, settings, static=static, what=what, ncols=2, size=(4.75, 2.5))
 
 
 def _window_start(volume: np.ndarray) -> tuple[str, float, float, float, float, float]:
