@@ -113,7 +113,9 @@ def test_lecture_runs_and_its_slider_redraws_the_figure(page, tmp_path):
     assert state["pending"] == 0 and state["cells"] > 0, state
     assert errors_shown(driver, state) == []
 
-    before = wait_for(lambda: explorer_drawn(driver), 60, "the explorer's slider and figure")
+    # the explorer shows its static grid in an output of its own; its live figure is drawn
+    # when a control moves (before that, its output may hold only a hint)
+    before = wait_for(lambda: driver.execute_script(_EXPLORER_JS), 60, "the explorer's slider")
     assert before["stderr"] == []
     handle = driver.find_element("css selector", ".widget-slider .noUi-handle")
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", handle)
