@@ -66,7 +66,7 @@ def show_boxes(
     2
     >>> plt.close(ax.figure)
     """
-    from course.viz import _as_image
+    from course.viz._common import _as_image
 
     image = _as_image(image)
     if image.ndim != 2:
