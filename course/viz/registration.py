@@ -41,6 +41,7 @@ def plot_displacement(
     >>> ax = plot_displacement(np.zeros((16, 16)), np.ones((2, 16, 16)), step=4)
     >>> len(ax.collections)
     1
+    >>> import matplotlib.pyplot as plt
     >>> plt.close(ax.figure)
     """
     image = _as_image(image)
