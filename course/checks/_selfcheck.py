@@ -37,7 +37,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["Wrong", "answered", "attempt", "exercise"]
+__all__ = ["Wrong", "answered", "attempt", "converted", "exercise", "number"]
 
 
 class Wrong(Exception):
@@ -86,6 +86,41 @@ def attempt(function: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 Check = Callable[..., None]
+
+
+def converted(convert: Callable[..., Any], answer: Any, name: str, **options: Any) -> Any:
+    """``convert(answer, name)`` of :mod:`course.checks._common` (``as_int``, ``as_float``,
+    ``as_array``), with its complaint turned into a :class:`Wrong` hint.
+
+    ``answer`` still ``...`` counts as not attempted.
+
+    Examples
+    --------
+    >>> from course.checks._common import as_int
+    >>> converted(as_int, 3, "the count")
+    3
+    """
+    try:
+        return convert(answered(answer), name, **options)
+    except AssertionError as error:
+        raise Wrong(str(error)) from None
+
+
+def number(value: Any, name: str) -> float:
+    """``value`` as one float, or a :class:`Wrong` hint saying what came instead.
+
+    Examples
+    --------
+    >>> number(2, "the volume")
+    2.0
+    """
+    from course._validate import describe
+    from course.checks._common import as_float
+
+    try:
+        return as_float(value, name)
+    except AssertionError:
+        raise Wrong(f"give {name} as one number, got {describe(value)}") from None
 
 
 def exercise(number: int, correct: str = "") -> Callable[[Check], Check]:

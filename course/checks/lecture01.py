@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from course._validate import describe
-from course.checks._common import as_array, as_float
-from course.checks._selfcheck import Wrong, answered, attempt, exercise
+from course.checks._common import as_array
+from course.checks._selfcheck import Wrong, answered, attempt, converted, exercise, number
 
 __all__ = ["q1", "q2", "q3"]
 
@@ -34,22 +33,6 @@ _WINDOW = (60.0, 360.0)
 _LESION_VOXELS, _SPACING = 250, (4.0, 2.0, 2.0)
 
 
-def _array(value, name: str) -> np.ndarray:
-    """``value`` as a float array, or a :class:`Wrong` hint saying what came instead."""
-    try:
-        return as_array(value, name)
-    except AssertionError as error:
-        raise Wrong(str(error)) from None
-
-
-def _number(value, name: str) -> float:
-    """``value`` as one float, or a :class:`Wrong` hint saying what came instead."""
-    try:
-        return as_float(value, name)
-    except AssertionError:
-        raise Wrong(f"give {name} as one number, got {describe(value)}") from None
-
-
 def _matches(rule, results) -> bool:
     """Whether every result equals ``rule(stored, slope, intercept)`` on the q1 inputs."""
     return all(
@@ -63,7 +46,9 @@ def q1(stored_to_hu) -> None:
     """Check ``stored_to_hu(stored, slope, intercept)``, the modality LUT, on three scanners."""
     results = []
     for stored, slope, intercept in _RESCALES:
-        got = _array(attempt(stored_to_hu, stored.copy(), slope, intercept), "stored_to_hu(...)")
+        got = converted(
+            as_array, attempt(stored_to_hu, stored.copy(), slope, intercept), "stored_to_hu(...)"
+        )
         if got.shape != stored.shape:
             raise Wrong(
                 f"give one HU value per stored value: an input of shape {stored.shape} "
@@ -94,7 +79,7 @@ def q2(answer) -> None:
         answered(Ellipsis)  # (..., ...): still open
     if isinstance(answer, str) or np.size(answer) != 2:
         raise Wrong("give two numbers, (low, high), in HU")
-    low, high = (_number(value, "each limit") for value in answer)
+    low, high = (number(value, "each limit") for value in answer)
     level, width = _WINDOW
     if np.isclose(low, level - width / 2) and np.isclose(high, level + width / 2):
         return
@@ -110,7 +95,7 @@ def q2(answer) -> None:
 @exercise(3, correct="voxels x dz dy dx gives mm^3; 1000 mm^3 = 1 cm^3 = 1 mL.")
 def q3(answer) -> None:
     """Check the volume in mL of a lesion of 250 voxels with spacing (4, 2, 2) mm."""
-    value = _number(answered(answer), "the volume")
+    value = number(answered(answer), "the volume")
     voxel_mm3 = float(np.prod(_SPACING))
     expected = _LESION_VOXELS * voxel_mm3 / 1000
     if np.isclose(value, expected, rtol=1e-3):

@@ -18,9 +18,8 @@ import math
 
 import numpy as np
 
-from course._validate import describe
-from course.checks._common import as_array, as_float
-from course.checks._selfcheck import Wrong, answered, attempt, exercise
+from course.checks._common import as_array
+from course.checks._selfcheck import Wrong, answered, attempt, converted, exercise, number
 
 __all__ = ["mystery_sinogram", "q1", "q2", "q3"]
 
@@ -39,14 +38,6 @@ _N = 256
 _MYSTERY_SIZE = 64
 
 
-def _number(value, name: str) -> float:
-    """``value`` as one float, or a :class:`Wrong` hint saying what came instead."""
-    try:
-        return as_float(value, name)
-    except AssertionError:
-        raise Wrong(f"give {name} as one number, got {describe(value)}") from None
-
-
 @exercise(1, correct="the exponents of the layers add up: I / I0 = exp(-sum of mu_i d_i).")
 def q1(transmitted_fraction) -> None:
     """Check ``transmitted_fraction(mu, d)`` on rays through one to four layers."""
@@ -57,7 +48,7 @@ def q1(transmitted_fraction) -> None:
                 f"{len(mu)} layers gave {np.size(got)} values: one fraction for the whole ray "
                 "(the attenuations of the layers add up in one exponent)"
             )
-        value = _number(got, "the fraction")
+        value = number(got, "the fraction")
         expected = math.exp(-float(np.sum(mu * d)))
         if math.isclose(value, expected, rel_tol=1e-6, abs_tol=1e-12):
             continue
@@ -128,11 +119,7 @@ def q2(image) -> None:
     """Check a reconstruction of :func:`mystery_sinogram` against the hidden object."""
     from course.physics.ct import backproject, circle_mask
 
-    answered(image)
-    try:
-        image = as_array(image, "your image")
-    except AssertionError as error:
-        raise Wrong(str(error)) from None
+    image = converted(as_array, image, "your image")
     truth, sinogram, angles = _mystery()
     if image.shape != truth.shape:
         raise Wrong(
@@ -160,7 +147,7 @@ def q2(image) -> None:
 @exercise(3, correct="K = pi N / 2: an image twice as wide needs twice the angles.")
 def q3(answer) -> None:
     """Check the number of angles for a 256-pixel image (rays one pixel apart at the edge)."""
-    value = _number(answered(answer), "the number of angles")
+    value = number(answered(answer), "the number of angles")
     if value != round(value):
         raise Wrong("a number of projections is a whole number: round your result")
     expected = math.pi * _N / 2

@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from course._validate import describe
-from course.checks._common import as_array, as_float
-from course.checks._selfcheck import Wrong, answered, attempt, exercise
+from course.checks._common import as_array
+from course.checks._selfcheck import Wrong, answered, attempt, converted, exercise, number
 
 __all__ = ["q1", "q2", "q3"]
 
@@ -26,22 +25,6 @@ _FFT_SHAPES = ((8, 8), (6, 10), (7, 9), (5, 4))
 
 #: The image width and acceleration of :func:`q3`.
 _WIDTH, _R = 128, 8
-
-
-def _array(value, name: str) -> np.ndarray:
-    """``value`` as a complex array, or a :class:`Wrong` hint saying what came instead."""
-    try:
-        return as_array(value, name, dtype=np.complex128)
-    except AssertionError as error:
-        raise Wrong(str(error)) from None
-
-
-def _number(value, name: str) -> float:
-    """``value`` as one float, or a :class:`Wrong` hint saying what came instead."""
-    try:
-        return as_float(value, name)
-    except AssertionError:
-        raise Wrong(f"give {name} as one number, got {describe(value)}") from None
 
 
 def _fft_inputs() -> list[np.ndarray]:
@@ -80,7 +63,7 @@ def _fft_hint(got: np.ndarray, x: np.ndarray) -> str:
 def q1(my_fft2c) -> None:
     """Check ``my_fft2c(x)`` on real and complex images of even and odd sizes."""
     for x in _fft_inputs():
-        got = _array(attempt(my_fft2c, x.copy()), "my_fft2c(x)")
+        got = converted(as_array, attempt(my_fft2c, x.copy()), "my_fft2c(x)", dtype=np.complex128)
         if got.shape != x.shape:
             raise Wrong(f"an image of shape {x.shape} gave k-space of shape {got.shape}")
         expected = np.fft.fftshift(np.fft.fft2(np.fft.ifftshift(x), norm="ortho"))
@@ -101,7 +84,7 @@ def _masks() -> list[np.ndarray]:
 def q2(acceleration) -> None:
     """Check ``acceleration(mask)`` on masks of shape (1, W) and (H, W), bool and 0/1."""
     for mask in _masks():
-        value = _number(attempt(acceleration, mask.copy()), "acceleration(mask)")
+        value = number(attempt(acceleration, mask.copy()), "acceleration(mask)")
         expected = mask.shape[-1] / mask[0].sum()
         if np.isclose(value, expected):
             continue
@@ -122,7 +105,7 @@ def q3(answer) -> None:
         answered(Ellipsis)
     if isinstance(answer, str) or np.size(answer) != 2:
         raise Wrong("give two numbers: (axis, shift), e.g. (0, 5) for 5 pixels along the rows")
-    axis, shift = (_number(value, "each value") for value in answer)
+    axis, shift = (number(value, "each value") for value in answer)
     if axis not in (0, 1):
         raise Wrong("the axis of a 2D image is 0 (rows) or 1 (columns)")
     if axis == 0:

@@ -16,9 +16,8 @@ import itertools
 
 import numpy as np
 
-from course._validate import describe
-from course.checks._common import as_array, as_float
-from course.checks._selfcheck import Wrong, answered, attempt, exercise
+from course.checks._common import as_array
+from course.checks._selfcheck import Wrong, answered, attempt, converted, exercise, number
 
 __all__ = ["q1", "q2", "q3"]
 
@@ -30,14 +29,6 @@ _LAYER = (16, 32, 5)
 
 #: The (W, K, S, P) of :func:`q3`: every combination of these.
 _SIZES = tuple(itertools.product((7, 8, 32), (1, 3, 5), (1, 2, 3), (0, 1, 2)))
-
-
-def _number(value, name: str) -> float:
-    """``value`` as one float, or a :class:`Wrong` hint saying what came instead."""
-    try:
-        return as_float(value, name)
-    except AssertionError:
-        raise Wrong(f"give {name} as one number, got {describe(value)}") from None
 
 
 def _valid_correlation(x: np.ndarray, k: np.ndarray) -> np.ndarray:
@@ -55,10 +46,7 @@ def q1(correlate) -> None:
     rng = np.random.default_rng(0)
     for x_shape, k_shape in _CORRELATE_SHAPES:
         x, k = rng.normal(size=x_shape), rng.normal(size=k_shape)
-        try:
-            got = as_array(attempt(correlate, x.copy(), k.copy()), "correlate(x, k)")
-        except AssertionError as error:
-            raise Wrong(str(error)) from None
+        got = converted(as_array, attempt(correlate, x.copy(), k.copy()), "correlate(x, k)")
         expected = _valid_correlation(x, k)
         if got.shape != expected.shape:
             raise Wrong(
@@ -78,7 +66,7 @@ def q1(correlate) -> None:
 @exercise(2, correct="C_out (k^2 C_in + 1): the weights of every filter, plus one bias each.")
 def q2(answer) -> None:
     """Check the parameter count of ``Conv2d(16, 32, kernel_size=5)`` (with bias)."""
-    value = _number(answered(answer), "the number of parameters")
+    value = number(answered(answer), "the number of parameters")
     c_in, c_out, k = _LAYER
     if value == c_out * (k * k * c_in + 1):
         return
@@ -107,7 +95,7 @@ def q3(output_size) -> None:
     """Check ``output_size(w, k, s, p)`` on 108 combinations of sizes, strides and paddings."""
     for w, k, s, p in _SIZES:
         call = f"output_size(w={w}, k={k}, s={s}, p={p})"
-        value = _number(attempt(output_size, w, k, s, p), call)
+        value = number(attempt(output_size, w, k, s, p), call)
         expected = _positions(w, k, s, p)
         if value == expected:
             continue

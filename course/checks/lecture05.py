@@ -27,7 +27,7 @@ import numpy as np
 
 from course.arithmetic import linear_params, receptive_field
 from course.checks._common import as_array, as_int
-from course.checks._selfcheck import Wrong, answered, attempt, exercise
+from course.checks._selfcheck import Wrong, attempt, converted, exercise
 
 __all__ = ["Q1_INPUT", "Q2_LAYERS", "q1", "q2", "q3"]
 
@@ -45,14 +45,6 @@ _POSITIONS = {
 }
 
 
-def _plain(convert, answer, name: str, **options):
-    """``convert(answer)`` (:func:`as_int`, :func:`as_array`), its complaint as a hint."""
-    try:
-        return convert(answered(answer), name, **options)
-    except AssertionError as error:
-        raise Wrong(str(error)) from None
-
-
 def _windows(x: np.ndarray) -> np.ndarray:
     """The 2x2 windows of a 4x4 array, shape (2, 2, 4): one row of four values per window."""
     return x.reshape(2, 2, 2, 2).transpose(0, 2, 1, 3).reshape(2, 2, 4)
@@ -61,7 +53,7 @@ def _windows(x: np.ndarray) -> np.ndarray:
 @exercise(1, correct="each 2x2 window keeps only its largest value: 16 values become 4.")
 def q1(answer) -> None:
     """Check the 2x2 max pooling (stride 2) of :data:`Q1_INPUT`, given as a 2x2 array or list."""
-    got = _plain(as_array, answer, "your answer")
+    got = converted(as_array, answer, "your answer")
     if got.shape != (2, 2):
         raise Wrong(
             f"your answer has shape {got.shape}: 2x2 windows with stride 2 cut the 4x4 input "
@@ -94,7 +86,7 @@ def q1(answer) -> None:
 @exercise(2, correct="every layer after a stride-2 pooling adds twice as many input pixels.")
 def q2(answer) -> None:
     """Check the predicted receptive field of :data:`Q2_LAYERS` (one int: pixels per side)."""
-    got = _plain(as_int, answer, "the receptive field")
+    got = converted(as_int, answer, "the receptive field")
     expected = receptive_field(Q2_LAYERS)
     if got == expected:
         return
@@ -131,7 +123,7 @@ def q2(answer) -> None:
 def q3(dense_params) -> None:
     """Check ``dense_params(channels, height, width, units)`` on :data:`Q3_CASES`."""
     for c, h, w, n in Q3_CASES:
-        got = _plain(as_int, attempt(dense_params, c, h, w, n), f"dense_params{(c, h, w, n)}")
+        got = converted(as_int, attempt(dense_params, c, h, w, n), f"dense_params{(c, h, w, n)}")
         expected = linear_params(c * h * w, n)
         if got == expected:
             continue

@@ -27,7 +27,7 @@ import math
 import numpy as np
 
 from course.checks._common import as_array, as_float
-from course.checks._selfcheck import Wrong, answered, attempt, exercise
+from course.checks._selfcheck import Wrong, attempt, converted, exercise
 
 __all__ = ["Q1_COUNTS", "Q3_TARGET", "q1", "q2", "q3"]
 
@@ -38,14 +38,6 @@ Q2_CASES = [(0.5, 1.0), (0.9, 0.3), (0.8, 0.8), (0.25, 0.75), (1.0, 0.0)]
 #: Exercise 3: the sensitivity the threshold must reach.
 Q3_TARGET = 0.95
 _CLOSE = 0.005  # a fraction read off a matrix and rounded to 2-3 digits
-
-
-def _plain(convert, answer, name: str, **options):
-    """``convert(answer)`` (:func:`as_float`, :func:`as_array`), its complaint as a hint."""
-    try:
-        return convert(answered(answer), name, **options)
-    except AssertionError as error:
-        raise Wrong(str(error)) from None
 
 
 def _ratios() -> dict[str, float]:
@@ -67,7 +59,7 @@ def _named(value: float, ratios: dict[str, float]) -> str | None:
 @exercise(1, correct="at a 5% prevalence even a sensitive, specific test has a low PPV.")
 def q1(answer) -> None:
     """Check ``(sensitivity, ppv)`` of :data:`Q1_COUNTS`, both as fractions in [0, 1]."""
-    got = _plain(as_array, answer, "your answer")
+    got = converted(as_array, answer, "your answer")
     if got.shape != (2,):
         raise Wrong(f"give two numbers, (sensitivity, ppv); got shape {got.shape}")
     if np.any(got > 1) or np.any(got < 0):
@@ -102,7 +94,7 @@ def q1(answer) -> None:
 def q2(f1_from) -> None:
     """Check ``f1_from(precision, recall)`` on :data:`Q2_CASES`."""
     for p, r in Q2_CASES:
-        got = _plain(as_float, attempt(f1_from, p, r), f"f1_from({p}, {r})")
+        got = converted(as_float, attempt(f1_from, p, r), f"f1_from({p}, {r})")
         expected = 2 * p * r / (p + r)
         if math.isclose(got, expected, rel_tol=1e-9, abs_tol=1e-12):
             continue
@@ -131,7 +123,7 @@ def q3(threshold, labels, scores) -> None:
     A threshold is right when it makes the same decisions as the best one: every threshold
     between the score just below the best one (excluded) and the best one (included) is right.
     """
-    t = _plain(as_float, threshold, "your threshold")
+    t = converted(as_float, threshold, "your threshold")
     y = as_array(labels, "labels").ravel()
     p = as_array(scores, "scores").ravel()
     if y.shape != p.shape or not (np.any(y == 1) and np.any(y == 0)):

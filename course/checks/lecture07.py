@@ -28,7 +28,7 @@ import math
 import numpy as np
 
 from course.checks._common import as_float, as_int
-from course.checks._selfcheck import Wrong, answered, attempt, exercise
+from course.checks._selfcheck import Wrong, attempt, converted, exercise
 
 __all__ = ["Q2_SIZE", "Q3_PROBABILITIES", "Q3_TARGET", "q1", "q2", "q3"]
 
@@ -41,19 +41,11 @@ Q3_PROBABILITIES = np.array([[0.9, 0.7, 0.2], [0.6, 0.1, 0.05]])
 Q3_TARGET = np.array([[1, 1, 0], [1, 0, 0]])
 
 
-def _plain(convert, answer, name: str):
-    """``convert(answer)`` (:func:`as_float`, :func:`as_int`), its complaint as a hint."""
-    try:
-        return convert(answered(answer), name)
-    except AssertionError as error:
-        raise Wrong(str(error)) from None
-
-
 @exercise(1, correct="Dice >= IoU, equal only at 0 and 1; both rank predictions the same way.")
 def q1(dice_from_iou) -> None:
     """Check ``dice_from_iou(j)`` on :data:`Q1_CASES`."""
     for j in Q1_CASES:
-        got = _plain(as_float, attempt(dice_from_iou, j), f"dice_from_iou({j:.3g})")
+        got = converted(as_float, attempt(dice_from_iou, j), f"dice_from_iou({j:.3g})")
         if math.isclose(got, 2 * j / (1 + j), rel_tol=1e-9, abs_tol=1e-12):
             continue
         case = f"dice_from_iou({j:.3g}) returned {got:.4g}"
@@ -70,7 +62,7 @@ def q1(dice_from_iou) -> None:
 @exercise(2, correct="the input side must be divisible by 2 to the power of the depth.")
 def q2(answer) -> None:
     """Check the number of exact halvings of :data:`Q2_SIZE` (one int)."""
-    got = _plain(as_int, answer, "the number of poolings")
+    got = converted(as_int, answer, "the number of poolings")
     size, expected = Q2_SIZE, 0
     while size % 2 == 0:
         size, expected = size // 2, expected + 1
@@ -90,7 +82,7 @@ def q2(answer) -> None:
 @exercise(3, correct="the soft Dice uses probabilities, so it has a gradient for every pixel.")
 def q3(answer) -> None:
     """Check the soft Dice loss (s = 1) of :data:`Q3_PROBABILITIES` against :data:`Q3_TARGET`."""
-    got = _plain(as_float, answer, "the soft Dice loss")
+    got = converted(as_float, answer, "the soft Dice loss")
     p, g = Q3_PROBABILITIES, Q3_TARGET
     overlap, total = float((p * g).sum()), float(p.sum() + g.sum())
     expected = 1 - (2 * overlap + 1) / (total + 1)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from course.checks._common import as_array
-from course.checks._selfcheck import Wrong, answered, attempt, exercise
+from course.checks._selfcheck import Wrong, answered, attempt, converted, exercise
 
 __all__ = ["Q1_OPTIONS", "q1", "q2"]
 
@@ -86,10 +86,7 @@ def q2(gamma_transform) -> None:
     """Check ``gamma_transform(x, gamma)`` on :data:`Q2_CASES`."""
     for x, gamma in Q2_CASES:
         name = f"gamma_transform(x, {gamma}) on an image in [{x.min():.3g}, {x.max():.3g}]"
-        try:
-            got = as_array(attempt(gamma_transform, x.copy(), gamma), name)
-        except AssertionError as error:
-            raise Wrong(str(error)) from None
+        got = converted(as_array, attempt(gamma_transform, x.copy(), gamma), name)
         expected = _reference_gamma(x, gamma)
         if got.shape != x.shape:
             raise Wrong(f"{name} has shape {got.shape}: keep the image's shape {x.shape}")

@@ -25,7 +25,7 @@ import math
 import numpy as np
 
 from course.checks._common import as_array, as_float
-from course.checks._selfcheck import Wrong, answered, attempt, exercise
+from course.checks._selfcheck import Wrong, attempt, converted, exercise
 
 __all__ = ["Q1_MSE", "Q1_RANGE", "q1", "q2"]
 
@@ -39,10 +39,7 @@ Q2_ANGLES = [30.0, 0.0, 90.0, -45.0, 180.0, 12.0]
 @exercise(1, correct="halving the RMS error adds 6 dB; PSNR needs the data range to mean anything.")
 def q1(answer) -> None:
     """Check the PSNR (dB) of an MSE of :data:`Q1_MSE` on a data range of :data:`Q1_RANGE`."""
-    try:
-        got = as_float(answered(answer), "the PSNR")
-    except AssertionError as error:
-        raise Wrong(str(error)) from None
+    got = converted(as_float, answer, "the PSNR")
     expected = 10 * math.log10(Q1_RANGE**2 / Q1_MSE)
     if math.isclose(got, expected, abs_tol=0.05):
         return
@@ -73,10 +70,7 @@ def q2(rotation_matrix) -> None:
     """Check ``rotation_matrix(degrees)`` on :data:`Q2_ANGLES` (a 2x3 array or tensor)."""
     for degrees in Q2_ANGLES:
         name = f"rotation_matrix({degrees:g})"
-        try:
-            got = as_array(attempt(rotation_matrix, degrees), name)
-        except AssertionError as error:
-            raise Wrong(str(error)) from None
+        got = converted(as_array, attempt(rotation_matrix, degrees), name)
         expected = _rotation(degrees)
         if got.shape != (2, 3):
             raise Wrong(
